@@ -1,0 +1,166 @@
+// Config: every setting of a connection, documented with its zero value.
+
+package ftp
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"time"
+)
+
+// Defaults used where a Config field is zero.
+const (
+	DefaultDialTimeout   = 30 * time.Second
+	DefaultReplyTimeout  = 60 * time.Second
+	DefaultAcceptTimeout = 30 * time.Second
+	DefaultPort          = "21"
+	anonymousUser        = "anonymous"
+	anonymousPassword    = "anonymous@"
+)
+
+// PassiveAddressPolicy says which address a passive data connection goes to
+// after a 227 (PASV) reply. EPSV replies carry only a port and always go to
+// the control connection's peer.
+type PassiveAddressPolicy int
+
+const (
+	// PassiveControlPeer ignores the address in the 227 reply and connects
+	// to the control connection's peer, as curl does since 7.74 (Quectel
+	// data_address 1). A hostile or misconfigured server can then not point
+	// the client at a third host. This is the default.
+	PassiveControlPeer PassiveAddressPolicy = iota
+	// PassiveServerAddress connects to the address the server names (Quectel
+	// data_address 0); an unspecified address (0.0.0.0) still falls back to
+	// the control peer.
+	PassiveServerAddress
+	// PassiveControlPeerThenServer tries the control peer first and, if that
+	// connection fails, the address the server named (Quectel data_address 2).
+	PassiveControlPeerThenServer
+)
+
+// ActiveConfig configures active mode (EPRT, then PORT): the client listens
+// and the server connects to it.
+type ActiveConfig struct {
+	// ListenAddr is the local IP to listen on. Empty means the local address
+	// of the control connection.
+	ListenAddr string
+	// AdvertiseAddr is the IP sent in EPRT/PORT, for a client behind NAT.
+	// Empty means the address listened on.
+	AdvertiseAddr string
+	// PortMin and PortMax bound the ports listened on. Zero for both means
+	// any port the system picks.
+	PortMin, PortMax int
+	// AcceptTimeout bounds the wait for the server's connection. Zero means
+	// DefaultAcceptTimeout.
+	AcceptTimeout time.Duration
+}
+
+// Config holds the settings of a Conn. A Config may be shared by many
+// connections but must not be modified after it is passed to Dial or
+// NewConn. The zero Config logs in anonymously in passive mode.
+type Config struct {
+	// User and Password for USER and PASS. An empty User logs in as
+	// "anonymous" with the password "anonymous@" unless Password is set.
+	User     string
+	Password string
+	// Account is sent with ACCT when the server asks for one (332).
+	Account string
+
+	// DialContext opens the control and every data connection. Nil means a
+	// net.Dialer with DialTimeout. Proxies plug in here.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// DialTimeout bounds each connection attempt. Zero means
+	// DefaultDialTimeout.
+	DialTimeout time.Duration
+	// ReplyTimeout bounds the wait for each reply on the control connection.
+	// Zero means DefaultReplyTimeout; a negative value means no limit.
+	ReplyTimeout time.Duration
+
+	// Logger, when set, receives the control dialogue at debug level, with
+	// the argument of PASS masked.
+	Logger *slog.Logger
+
+	// Host, when set, is sent with HOST (RFC 7151) before logging in, to
+	// choose a virtual host. A server that does not know HOST is tolerated.
+	Host string
+
+	// DisableEPSV goes straight to PASV, for servers whose EPSV is broken.
+	DisableEPSV bool
+	// PassiveAddress chooses where PASV data connections go.
+	PassiveAddress PassiveAddressPolicy
+	// Active, when non-nil, switches to active mode.
+	Active *ActiveConfig
+
+	// DisableUTF8 keeps the client from sending OPTS UTF8 ON.
+	DisableUTF8 bool
+	// DisableMLSD makes List use LIST even when MLSD is advertised.
+	DisableMLSD bool
+	// Location is the time zone of times in LIST output. Nil means UTC.
+	Location *time.Location
+}
+
+// Clone returns a copy of c that may be changed without affecting c.
+func (c *Config) Clone() *Config {
+	if c == nil {
+		return &Config{}
+	}
+	n := *c
+	if c.Active != nil {
+		a := *c.Active
+		n.Active = &a
+	}
+	return &n
+}
+
+func (c *Config) dialTimeout() time.Duration {
+	if c.DialTimeout > 0 {
+		return c.DialTimeout
+	}
+	return DefaultDialTimeout
+}
+
+func (c *Config) replyTimeout() time.Duration {
+	switch {
+	case c.ReplyTimeout > 0:
+		return c.ReplyTimeout
+	case c.ReplyTimeout < 0:
+		return 0
+	}
+	return DefaultReplyTimeout
+}
+
+func (c *Config) location() *time.Location {
+	if c.Location != nil {
+		return c.Location
+	}
+	return time.UTC
+}
+
+func (c *Config) credentials() (user, pass string) {
+	if c.User == "" {
+		if c.Password != "" {
+			return anonymousUser, c.Password
+		}
+		return anonymousUser, anonymousPassword
+	}
+	return c.User, c.Password
+}
+
+func (a *ActiveConfig) acceptTimeout() time.Duration {
+	if a.AcceptTimeout > 0 {
+		return a.AcceptTimeout
+	}
+	return DefaultAcceptTimeout
+}
+
+// dial opens a connection with the configured dialer, bounded by DialTimeout.
+func (c *Config) dial(ctx context.Context, addr string) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.dialTimeout())
+	defer cancel()
+	if c.DialContext != nil {
+		return c.DialContext(ctx, "tcp", addr)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr)
+}

@@ -1,0 +1,449 @@
+// The control connection: one command path, deadlines, cancellation and logging.
+
+package ftp
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Conn is one FTP control connection and the session on it. It is not safe
+// for concurrent use: one command runs at a time, and while a Reader or
+// Writer returned by a transfer is open no other command may be issued
+// (ErrBusy). Close may be called from any goroutine to stop everything.
+type Conn struct {
+	cfg  *Config
+	nc   net.Conn
+	br   *bufio.Reader
+	rr   replyReader
+	peer net.IP // the control connection's peer, target of passive connections
+
+	deadlineMu sync.Mutex
+	cancelled  bool // a context was cancelled during I/O: the deadline stays in the past
+
+	opMu     sync.Mutex // held while a line is written or a reply read
+	closed   atomic.Bool
+	errMu    sync.Mutex
+	closeErr error // why the connection was closed, when not by Close
+
+	features Features // nil until FEAT was sent
+	epsvOff  bool     // EPSV failed once: PASV from now on
+	eprtOff  bool     // EPRT failed once: PORT from now on
+	curType  TransferType
+	wantType TransferType
+	busy     atomic.Bool // a data stream is open
+	utf8Sent bool
+	welcome  string
+}
+
+// TransferType is the representation type set with TYPE.
+type TransferType byte
+
+// Representation types. Binary is the default of every Conn.
+const (
+	TypeBinary TransferType = 'I'
+	TypeASCII  TransferType = 'A'
+)
+
+// aLongTimeAgo is a deadline that stops blocked I/O at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// validateArg rejects text that would end the command line early.
+func validateArg(verb, arg string) error {
+	if strings.ContainsAny(arg, "\r\n\x00") || strings.ContainsAny(verb, "\r\n\x00 ") {
+		return fmt.Errorf("ftp: %s: %w: %q contains CR, LF or NUL", strings.TrimSpace(verb), ErrInvalidArgument, arg)
+	}
+	return nil
+}
+
+// logLine returns the command line as it may be logged or put in an error:
+// the argument of PASS is masked.
+func logLine(verb, arg string) string {
+	if strings.EqualFold(verb, "PASS") {
+		return "PASS ****"
+	}
+	if arg == "" {
+		return verb
+	}
+	return verb + " " + arg
+}
+
+// usable returns the error that forbids a new command, if any.
+func (c *Conn) usable() error {
+	if c.closed.Load() {
+		c.errMu.Lock()
+		why := c.closeErr
+		c.errMu.Unlock()
+		if why != nil {
+			return fmt.Errorf("%w: %w", ErrClosed, why)
+		}
+		return ErrClosed
+	}
+	if c.busy.Load() {
+		return ErrBusy
+	}
+	return nil
+}
+
+// watch arranges for blocked I/O on the control connection to stop when ctx
+// is done. The returned function ends the watch and reports whether ctx
+// fired meanwhile, in which case the connection is broken.
+func (c *Conn) watch(ctx context.Context) (stop func() bool) {
+	if ctx.Done() == nil {
+		return func() bool { return false }
+	}
+	stopAfter := context.AfterFunc(ctx, func() {
+		c.deadlineMu.Lock()
+		c.cancelled = true
+		c.nc.SetDeadline(aLongTimeAgo)
+		c.deadlineMu.Unlock()
+	})
+	return func() bool { return !stopAfter() }
+}
+
+// setReadDeadline sets the per-reply deadline unless a cancellation already
+// moved it to the past.
+func (c *Conn) setReadDeadline(d time.Duration) {
+	c.deadlineMu.Lock()
+	defer c.deadlineMu.Unlock()
+	if c.cancelled {
+		return
+	}
+	if d <= 0 {
+		c.nc.SetReadDeadline(time.Time{})
+		return
+	}
+	c.nc.SetReadDeadline(time.Now().Add(d))
+}
+
+// fail closes the connection after an error that leaves the dialogue in an
+// unknown state, and returns err with the cancellation cause when there is one.
+func (c *Conn) fail(ctx context.Context, cmd string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		err = fmt.Errorf("ftp: %s: %w", cmdName(cmd), ctxErr)
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		err = fmt.Errorf("ftp: %s: no reply in time: %w", cmdName(cmd), err)
+	} else if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = fmt.Errorf("ftp: %s: server closed the connection: %w", cmdName(cmd), io.ErrUnexpectedEOF)
+	} else if pe, ok := err.(*ProtocolError); ok {
+		pe.Command = cmd
+	} else if !strings.HasPrefix(err.Error(), "ftp: ") {
+		err = fmt.Errorf("ftp: %s: %w", cmdName(cmd), err)
+	}
+	c.abandon(err)
+	return err
+}
+
+func cmdName(cmd string) string {
+	if cmd == "" {
+		return "greeting"
+	}
+	return cmd
+}
+
+// abandon closes the connection without QUIT.
+func (c *Conn) abandon(why error) {
+	c.errMu.Lock()
+	if c.closeErr == nil {
+		c.closeErr = why
+	}
+	c.errMu.Unlock()
+	if c.closed.CompareAndSwap(false, true) {
+		c.nc.Close()
+	}
+}
+
+// send writes one command line. Nothing is written if the arguments are bad.
+func (c *Conn) send(ctx context.Context, verb, arg string) error {
+	if err := c.usable(); err != nil {
+		return err
+	}
+	if err := validateArg(verb, arg); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("ftp: %s: %w", verb, err)
+	}
+	line := verb
+	if arg != "" {
+		line += " " + arg
+	}
+	if c.cfg.Logger != nil {
+		c.cfg.Logger.Debug("ftp command", "send", logLine(verb, arg))
+	}
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	stop := c.watch(ctx)
+	c.deadlineMu.Lock()
+	if !c.cancelled {
+		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.dialTimeout()))
+	}
+	c.deadlineMu.Unlock()
+	_, err := io.WriteString(c.nc, line+"\r\n")
+	stop()
+	if err != nil {
+		return c.fail(ctx, logLine(verb, arg), err)
+	}
+	return nil
+}
+
+// readReply reads one reply for cmd (used in errors) within the reply timeout.
+func (c *Conn) readReply(ctx context.Context, cmd string) (Reply, error) {
+	return c.readReplyWithin(ctx, cmd, c.cfg.replyTimeout())
+}
+
+func (c *Conn) readReplyWithin(ctx context.Context, cmd string, timeout time.Duration) (Reply, error) {
+	if c.closed.Load() {
+		return Reply{}, c.usable()
+	}
+	c.opMu.Lock()
+	stop := c.watch(ctx)
+	c.setReadDeadline(timeout)
+	r, err := c.rr.readReply()
+	stop()
+	c.opMu.Unlock()
+	if err != nil {
+		return Reply{}, c.fail(ctx, cmd, err)
+	}
+	if c.cfg.Logger != nil {
+		c.cfg.Logger.Debug("ftp reply", "code", r.Code, "text", r.Message)
+	}
+	if r.Code == StatusNotAvailable {
+		// 421: the server is closing the control connection.
+		e := &Error{Command: cmd, Code: r.Code, Msg: r.Message}
+		c.abandon(e)
+		return r, e
+	}
+	return r, nil
+}
+
+// expect reports whether code matches one of want: a three-digit code
+// matches exactly, a single digit matches the class.
+func expect(code int, want []int) bool {
+	for _, w := range want {
+		if w < 10 && code/100 == w || code == w {
+			return true
+		}
+	}
+	return false
+}
+
+// cmd is the one command path: it validates, sends, reads the final reply
+// (skipping none: 1xx is a final answer only for transfer commands, which use
+// their own path) and checks the code against want.
+func (c *Conn) cmd(ctx context.Context, verb, arg string, want ...int) (Reply, error) {
+	if err := c.send(ctx, verb, arg); err != nil {
+		return Reply{}, err
+	}
+	line := logLine(verb, arg)
+	r, err := c.readReply(ctx, line)
+	if err != nil {
+		return r, err
+	}
+	if !expect(r.Code, want) {
+		return r, &Error{Command: line, Code: r.Code, Msg: r.Message}
+	}
+	return r, nil
+}
+
+// Quote sends one raw command line, such as "SITE CHMOD 644 file", and
+// returns the server's reply whatever its code: an error is returned only
+// for bad arguments and broken connections. It is the escape hatch for SITE
+// and vendor commands; commands that open a data connection must not be sent
+// this way. Quote("PASS x") is logged masked like the built-in login.
+func (c *Conn) Quote(ctx context.Context, line string) (Reply, error) {
+	verb, arg, _ := strings.Cut(line, " ")
+	if verb == "" {
+		return Reply{}, fmt.Errorf("ftp: quote: %w: empty command", ErrInvalidArgument)
+	}
+	if err := c.send(ctx, verb, arg); err != nil {
+		return Reply{}, err
+	}
+	return c.readReply(ctx, logLine(verb, arg))
+}
+
+// greet reads the greeting: 120 replies may precede 220; 421 and anything
+// else are errors.
+func (c *Conn) greet(ctx context.Context) error {
+	for range 5 {
+		r, err := c.readReply(ctx, "")
+		if err != nil {
+			return err
+		}
+		switch r.Code {
+		case StatusReadyMinute:
+			continue
+		case StatusReady:
+			c.welcome = r.Message
+			return nil
+		default:
+			e := &Error{Command: "greeting", Code: r.Code, Msg: r.Message}
+			c.abandon(e)
+			return e
+		}
+	}
+	e := &ProtocolError{Command: "greeting", Reason: "too many 120 replies"}
+	c.abandon(e)
+	return e
+}
+
+// login runs HOST (when configured), USER, PASS and ACCT as the server asks.
+func (c *Conn) login(ctx context.Context) error {
+	if c.cfg.Host != "" {
+		_, err := c.cmd(ctx, "HOST", c.cfg.Host, 2)
+		var fe *Error
+		if err != nil && !(errors.As(err, &fe) && (fe.Code == StatusBadCommand || fe.Code == StatusNotImplemented)) {
+			return err
+		}
+	}
+	user, pass := c.cfg.credentials()
+	r, err := c.cmd(ctx, "USER", user, StatusLoggedIn, StatusUserOK, StatusLoginNeedAccount)
+	if err != nil {
+		return err
+	}
+	if r.Code == StatusUserOK {
+		if r, err = c.cmd(ctx, "PASS", pass, StatusLoggedIn, StatusCommandNotImplemented, StatusLoginNeedAccount); err != nil {
+			return err
+		}
+	}
+	if r.Code == StatusLoginNeedAccount {
+		if _, err = c.cmd(ctx, "ACCT", c.cfg.Account, StatusLoggedIn, StatusCommandNotImplemented); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Welcome returns the text of the server's 220 greeting.
+func (c *Conn) Welcome() string { return c.welcome }
+
+// Features is the set parsed from a FEAT reply: upper-case feature names
+// mapped to their parameters ("" when none), for example "MLST" to
+// "type*;size*;modify*;".
+type Features map[string]string
+
+// Has reports whether the server advertised the feature (case-insensitive).
+func (f Features) Has(name string) bool {
+	_, ok := f[strings.ToUpper(name)]
+	return ok
+}
+
+// parseFeatures reads the lines of a 211 FEAT reply; lines that do not start
+// with a space are the reply's own first and last lines.
+func parseFeatures(r Reply) Features {
+	f := Features{}
+	lines := r.Lines()
+	for i, line := range lines {
+		if i == 0 || i == len(lines)-1 || !strings.HasPrefix(line, " ") {
+			// Some servers omit the leading space; the first and last
+			// lines are the reply's own text.
+			if i == 0 || i == len(lines)-1 || strings.TrimSpace(line) == "" {
+				continue
+			}
+		}
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		name, param, _ := strings.Cut(line, " ")
+		f[strings.ToUpper(name)] = strings.TrimSpace(param)
+	}
+	return f
+}
+
+// Features returns the server's FEAT answer, asking for it once per session.
+// A server without FEAT has an empty set. When UTF8 is advertised and not
+// disabled, OPTS UTF8 ON is sent the first time.
+func (c *Conn) Features(ctx context.Context) (Features, error) {
+	if c.features != nil {
+		return c.features, nil
+	}
+	r, err := c.cmd(ctx, "FEAT", "", StatusSystem)
+	var fe *Error
+	switch {
+	case errors.As(err, &fe):
+		c.features = Features{}
+	case err != nil:
+		return nil, err
+	default:
+		c.features = parseFeatures(r)
+	}
+	if c.features.Has("UTF8") && !c.cfg.DisableUTF8 && !c.utf8Sent {
+		c.utf8Sent = true
+		// A refusal changes nothing: the server then keeps its own default.
+		if _, err := c.cmd(ctx, "OPTS", "UTF8 ON", 2); err != nil && !errors.As(err, &fe) {
+			return nil, err
+		}
+	}
+	return c.features, nil
+}
+
+// prepareArg makes sure a non-ASCII argument is sent after OPTS UTF8 ON on
+// servers that ask for it; pure ASCII costs no round trip.
+func (c *Conn) prepareArg(ctx context.Context, arg string) error {
+	for i := 0; i < len(arg); i++ {
+		if arg[i] >= 0x80 {
+			_, err := c.Features(ctx)
+			return err
+		}
+	}
+	return nil
+}
+
+// setType sends TYPE when the representation type differs from t.
+func (c *Conn) setType(ctx context.Context, t TransferType) error {
+	if c.curType == t {
+		return nil
+	}
+	if _, err := c.cmd(ctx, "TYPE", string(rune(t)), 2); err != nil {
+		return err
+	}
+	c.curType = t
+	return nil
+}
+
+// SetType chooses the representation type of later transfers: TypeBinary
+// (TYPE I, the default) or TypeASCII (TYPE A, with line ends converted
+// between CRLF on the wire and LF locally, streamed). The command is sent
+// before the next transfer that needs it.
+func (c *Conn) SetType(t TransferType) error {
+	if t != TypeBinary && t != TypeASCII {
+		return fmt.Errorf("ftp: TYPE: %w: unknown type %q", ErrInvalidArgument, rune(t))
+	}
+	c.wantType = t
+	return nil
+}
+
+// Close sends QUIT, waits briefly for its reply and closes the connection.
+// It is safe to call more than once. Called from another goroutine while an
+// operation or a transfer is under way, it closes at once without QUIT, and
+// the blocked operation returns an error.
+func (c *Conn) Close() error {
+	if c.closed.Load() {
+		return nil
+	}
+	if !c.busy.Load() && c.opMu.TryLock() {
+		c.opMu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if c.send(ctx, "QUIT", "") == nil {
+			c.readReplyWithin(ctx, "QUIT", 5*time.Second)
+		}
+		cancel()
+	}
+	if c.closed.CompareAndSwap(false, true) {
+		return c.nc.Close()
+	}
+	return nil
+}
+
+// itoa64 formats a byte offset for REST.
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,458 @@
+// Package ftp is an FTP client (RFC 959) with the extensions real servers
+// speak: EPSV and EPRT (RFC 2428), FEAT and OPTS (RFC 2389), SIZE, MDTM,
+// REST STREAM and MLST/MLSD (RFC 3659), HOST (RFC 7151), UTF-8 paths
+// (RFC 2640) and MFMT (draft-somers-ftp-mfxx).
+//
+// A Conn is one control connection. Dial connects and logs in; every
+// operation takes a context.Context whose cancellation stops blocked I/O.
+// Transfers stream: Retrieve returns a Reader and StoreWriter a Writer, and
+// io.Copy between them and an *os.File reaches splice and sendfile on plain
+// connections. Replies that are errors come back as *Error, carrying the
+// command and the code; errors.Is(err, fs.ErrNotExist) holds for a missing
+// file.
+//
+// Security defaults are strict: the address in a PASV reply is not trusted
+// (the control connection's peer is used), active-mode connections from
+// other hosts are refused, arguments with CR, LF or NUL are rejected before
+// anything is sent, and passwords are never logged.
+package ftp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Dial connects to addr ("host", "host:port", an IPv4 or IPv6 literal with
+// or without a port; the port defaults to 21), reads the greeting and logs
+// in with cfg's credentials (anonymously when cfg.User is empty). A nil cfg
+// is the zero Config. The context bounds the whole of it.
+func Dial(ctx context.Context, addr string, cfg *Config) (*Conn, error) {
+	cfg = cfg.Clone()
+	addr = withDefaultPort(addr)
+	nc, err := cfg.dial(ctx, addr)
+	if err != nil {
+		return nil, fmt.Errorf("ftp: dial %s: %w", addr, err)
+	}
+	c, err := newConn(ctx, nc, cfg)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// NewConn runs an FTP session over an established connection: it reads the
+// greeting and logs in as Dial does. Data connections are dialled with
+// cfg.DialContext to nc's remote address. On error nc is closed.
+func NewConn(ctx context.Context, nc net.Conn, cfg *Config) (*Conn, error) {
+	c, err := newConn(ctx, nc, cfg.Clone())
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func newConn(ctx context.Context, nc net.Conn, cfg *Config) (*Conn, error) {
+	c := &Conn{cfg: cfg, nc: nc}
+	c.br = newControlReader(nc)
+	c.rr = replyReader{r: c.br}
+	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		c.peer = ta.IP
+	} else if host, _, err := net.SplitHostPort(nc.RemoteAddr().String()); err == nil {
+		c.peer = net.ParseIP(host)
+	}
+	if c.peer == nil {
+		return nil, fmt.Errorf("ftp: %w: the control connection's peer %q is not an IP address", ErrInvalidArgument, nc.RemoteAddr())
+	}
+	if err := c.greet(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.login(ctx); err != nil {
+		c.abandon(err)
+		return nil, err
+	}
+	return c, nil
+}
+
+// withDefaultPort adds ":21" to an address without a port.
+func withDefaultPort(addr string) string {
+	if _, _, err := net.SplitHostPort(addr); err == nil {
+		return addr
+	}
+	host := strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
+	return net.JoinHostPort(host, DefaultPort)
+}
+
+// CurrentDir returns the working directory (PWD).
+func (c *Conn) CurrentDir(ctx context.Context) (string, error) {
+	r, err := c.cmd(ctx, "PWD", "", StatusPathCreated)
+	if err != nil {
+		return "", err
+	}
+	dir, err := parseQuoted(r.Message)
+	if err != nil {
+		return "", &ProtocolError{Command: "PWD", Reason: err.Error(), Line: shorten(r.Message)}
+	}
+	return dir, nil
+}
+
+// parseQuoted extracts the path of a 257 reply: the text between the first
+// quote and the next quote that is not doubled, with "" read as ".
+func parseQuoted(msg string) (string, error) {
+	start := strings.IndexByte(msg, '"')
+	if start < 0 {
+		return "", errors.New("no quoted path")
+	}
+	var sb strings.Builder
+	for i := start + 1; i < len(msg); i++ {
+		if msg[i] != '"' {
+			sb.WriteByte(msg[i])
+			continue
+		}
+		if i+1 < len(msg) && msg[i+1] == '"' {
+			sb.WriteByte('"')
+			i++
+			continue
+		}
+		return sb.String(), nil
+	}
+	return "", errors.New("quoted path without its closing quote")
+}
+
+// ChangeDir changes the working directory (CWD).
+func (c *Conn) ChangeDir(ctx context.Context, dir string) error {
+	return c.pathCmd(ctx, "CWD", dir, 2)
+}
+
+// ChangeDirToParent moves to the parent directory (CDUP).
+func (c *Conn) ChangeDirToParent(ctx context.Context) error {
+	_, err := c.cmd(ctx, "CDUP", "", 2)
+	return err
+}
+
+// pathCmd sends a command whose argument is a path.
+func (c *Conn) pathCmd(ctx context.Context, verb, p string, want ...int) error {
+	if p == "" {
+		return fmt.Errorf("ftp: %s: %w: empty path", verb, ErrInvalidArgument)
+	}
+	if err := validateArg(verb, p); err != nil {
+		return err
+	}
+	if err := c.prepareArg(ctx, p); err != nil {
+		return err
+	}
+	_, err := c.cmd(ctx, verb, p, want...)
+	return err
+}
+
+// MakeDir creates a directory (MKD) and returns its path as the server
+// reports it (dir itself when the reply names no path).
+func (c *Conn) MakeDir(ctx context.Context, dir string) (string, error) {
+	if dir == "" {
+		return "", fmt.Errorf("ftp: MKD: %w: empty path", ErrInvalidArgument)
+	}
+	if err := validateArg("MKD", dir); err != nil {
+		return "", err
+	}
+	if err := c.prepareArg(ctx, dir); err != nil {
+		return "", err
+	}
+	r, err := c.cmd(ctx, "MKD", dir, StatusPathCreated, 2)
+	if err != nil {
+		return "", err
+	}
+	created, perr := parseQuoted(r.Message)
+	if perr != nil {
+		if strings.IndexByte(r.Message, '"') >= 0 {
+			return "", &ProtocolError{Command: "MKD " + dir, Reason: perr.Error(), Line: shorten(r.Message)}
+		}
+		return dir, nil
+	}
+	return created, nil
+}
+
+// MakeDirAll creates dir and any missing parents, like os.MkdirAll. A
+// directory that exists already is not an error.
+func (c *Conn) MakeDirAll(ctx context.Context, dir string) error {
+	if dir == "" {
+		return fmt.Errorf("ftp: MKD: %w: empty path", ErrInvalidArgument)
+	}
+	if err := validateArg("MKD", dir); err != nil {
+		return err
+	}
+	parts := strings.Split(dir, "/")
+	prefix := ""
+	if strings.HasPrefix(dir, "/") {
+		prefix = "/"
+	}
+	for _, part := range parts {
+		if part == "" || part == "." {
+			continue
+		}
+		prefix = path.Join(prefix, part)
+		if _, err := c.MakeDir(ctx, prefix); err != nil {
+			var fe *Error
+			if !errors.As(err, &fe) {
+				return err
+			}
+			if e, serr := c.Stat(ctx, prefix); serr != nil || e.Type != EntryDir {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// RemoveDir removes an empty directory (RMD).
+func (c *Conn) RemoveDir(ctx context.Context, dir string) error {
+	return c.pathCmd(ctx, "RMD", dir, 2)
+}
+
+// Delete removes a file (DELE).
+func (c *Conn) Delete(ctx context.Context, file string) error {
+	return c.pathCmd(ctx, "DELE", file, 2)
+}
+
+// RemoveAll removes p and, if it is a directory, everything below it, like
+// os.RemoveAll: files with DELE, directories depth first with RMD. Symbolic
+// links are deleted, not followed. A p that does not exist is not an error.
+func (c *Conn) RemoveAll(ctx context.Context, p string) error {
+	e, err := c.Stat(ctx, p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if e.Type != EntryDir {
+		return c.Delete(ctx, p)
+	}
+	entries, err := c.List(ctx, p)
+	if err != nil {
+		return err
+	}
+	for _, child := range entries {
+		cp := path.Join(p, child.Name)
+		if child.Type == EntryDir {
+			err = c.RemoveAll(ctx, cp)
+		} else {
+			err = c.Delete(ctx, cp)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return c.RemoveDir(ctx, p)
+}
+
+// Rename renames from to to (RNFR, then RNTO).
+func (c *Conn) Rename(ctx context.Context, from, to string) error {
+	if err := validateArg("RNTO", to); err != nil {
+		return err
+	}
+	if to == "" {
+		return fmt.Errorf("ftp: RNTO: %w: empty path", ErrInvalidArgument)
+	}
+	if err := c.pathCmd(ctx, "RNFR", from, StatusRequestFilePending); err != nil {
+		return err
+	}
+	return c.pathCmd(ctx, "RNTO", to, 2)
+}
+
+// Size returns a file's size in bytes (SIZE). The size depends on the
+// transfer type, so TYPE is sent first when needed (binary unless SetType
+// chose ASCII).
+func (c *Conn) Size(ctx context.Context, file string) (int64, error) {
+	if err := c.usable(); err != nil {
+		return 0, err
+	}
+	if err := validateArg("SIZE", file); err != nil {
+		return 0, err
+	}
+	want := c.wantType
+	if want == 0 {
+		want = TypeBinary
+	}
+	if err := c.setType(ctx, want); err != nil {
+		return 0, err
+	}
+	if err := c.prepareArg(ctx, file); err != nil {
+		return 0, err
+	}
+	r, err := c.cmd(ctx, "SIZE", file, StatusFile)
+	if err != nil {
+		return 0, err
+	}
+	n, perr := strconv.ParseInt(strings.TrimSpace(r.Message), 10, 64)
+	if perr != nil || n < 0 {
+		return 0, &ProtocolError{Command: "SIZE " + file, Reason: "213 reply without a size", Line: shorten(r.Message)}
+	}
+	return n, nil
+}
+
+// ModTime returns a file's modification time (MDTM), in UTC.
+func (c *Conn) ModTime(ctx context.Context, file string) (time.Time, error) {
+	if file == "" {
+		return time.Time{}, fmt.Errorf("ftp: MDTM: %w: empty path", ErrInvalidArgument)
+	}
+	if err := validateArg("MDTM", file); err != nil {
+		return time.Time{}, err
+	}
+	if err := c.prepareArg(ctx, file); err != nil {
+		return time.Time{}, err
+	}
+	r, err := c.cmd(ctx, "MDTM", file, StatusFile)
+	if err != nil {
+		return time.Time{}, err
+	}
+	t, perr := parseTimeVal(strings.TrimSpace(r.Message))
+	if perr != nil {
+		return time.Time{}, &ProtocolError{Command: "MDTM " + file, Reason: "213 reply without a time", Line: shorten(r.Message)}
+	}
+	return t, nil
+}
+
+// SetModTime sets a file's modification time (MFMT), to the second.
+func (c *Conn) SetModTime(ctx context.Context, file string, t time.Time) error {
+	if file == "" {
+		return fmt.Errorf("ftp: MFMT: %w: empty path", ErrInvalidArgument)
+	}
+	return c.pathCmd(ctx, "MFMT", t.UTC().Format("20060102150405")+" "+file, 2)
+}
+
+// NoOp sends NOOP, to keep the connection alive or to check it.
+func (c *Conn) NoOp(ctx context.Context) error {
+	_, err := c.cmd(ctx, "NOOP", "", 2)
+	return err
+}
+
+// System returns the server's system type (SYST), such as "UNIX Type: L8".
+func (c *Conn) System(ctx context.Context) (string, error) {
+	r, err := c.cmd(ctx, "SYST", "", StatusName)
+	return r.Message, err
+}
+
+// Status returns the server's STAT answer: the session's status for an
+// empty p, otherwise the status of p (often a listing over the control
+// connection).
+func (c *Conn) Status(ctx context.Context, p string) (string, error) {
+	if err := validateArg("STAT", p); err != nil {
+		return "", err
+	}
+	if err := c.prepareArg(ctx, p); err != nil {
+		return "", err
+	}
+	r, err := c.cmd(ctx, "STAT", p, StatusSystem, StatusDirectory, StatusFile, StatusHelp)
+	return r.Message, err
+}
+
+// Retrieve starts the download of file (RETR). Read the Reader to its end
+// and Close it; the Conn is busy until then.
+func (c *Conn) Retrieve(ctx context.Context, file string) (*Reader, error) {
+	return c.RetrieveFrom(ctx, file, 0)
+}
+
+// RetrieveFrom starts the download of file from byte offset (REST, then
+// RETR), to resume a partial download.
+func (c *Conn) RetrieveFrom(ctx context.Context, file string, offset int64) (*Reader, error) {
+	if file == "" {
+		return nil, fmt.Errorf("ftp: RETR: %w: empty path", ErrInvalidArgument)
+	}
+	t, err := c.openData(ctx, "RETR", file, offset, true)
+	if err != nil {
+		return nil, err
+	}
+	return newReader(t, c.curType == TypeASCII), nil
+}
+
+// StoreWriter starts the upload of file (STOR, after REST when offset > 0).
+// Write to the Writer, or io.Copy into it, and Close it: only a nil error
+// from Close means the server confirmed the data.
+func (c *Conn) StoreWriter(ctx context.Context, file string, offset int64) (*Writer, error) {
+	if file == "" {
+		return nil, fmt.Errorf("ftp: STOR: %w: empty path", ErrInvalidArgument)
+	}
+	t, err := c.openData(ctx, "STOR", file, offset, true)
+	if err != nil {
+		return nil, err
+	}
+	return newWriter(t, c.curType == TypeASCII), nil
+}
+
+// AppendWriter starts an upload that appends to file (APPE).
+func (c *Conn) AppendWriter(ctx context.Context, file string) (*Writer, error) {
+	if file == "" {
+		return nil, fmt.Errorf("ftp: APPE: %w: empty path", ErrInvalidArgument)
+	}
+	t, err := c.openData(ctx, "APPE", file, 0, true)
+	if err != nil {
+		return nil, err
+	}
+	return newWriter(t, c.curType == TypeASCII), nil
+}
+
+// Store uploads everything r holds to file (STOR) and returns the number
+// of bytes sent. The count is confirmed by the server only when the error
+// is nil; on an error it is what was written to the data connection. If r
+// fails, the upload is aborted (ABOR) and a *SourceError is returned.
+func (c *Conn) Store(ctx context.Context, file string, r io.Reader) (int64, error) {
+	return c.StoreFrom(ctx, file, r, 0)
+}
+
+// StoreFrom uploads r to file starting at byte offset (REST, then STOR),
+// to resume an upload: r must hold the data from offset on.
+func (c *Conn) StoreFrom(ctx context.Context, file string, r io.Reader, offset int64) (int64, error) {
+	w, err := c.StoreWriter(ctx, file, offset)
+	if err != nil {
+		return 0, err
+	}
+	return w.send(r)
+}
+
+// Append uploads r to the end of file (APPE).
+func (c *Conn) Append(ctx context.Context, file string, r io.Reader) (int64, error) {
+	w, err := c.AppendWriter(ctx, file)
+	if err != nil {
+		return 0, err
+	}
+	return w.send(r)
+}
+
+// StoreUnique uploads r under a name the server chooses (STOU) and returns
+// that name ("" if the server did not say it) and the bytes sent.
+func (c *Conn) StoreUnique(ctx context.Context, r io.Reader) (string, int64, error) {
+	t, err := c.openData(ctx, "STOU", "", 0, true)
+	if err != nil {
+		return "", 0, err
+	}
+	w := newWriter(t, c.curType == TypeASCII)
+	n, err := w.send(r)
+	return uniqueName(t.prelim.Message), n, err
+}
+
+// send copies r into the upload and closes it, aborting on a source error.
+func (w *Writer) send(r io.Reader) (int64, error) {
+	n, err := w.ReadFrom(r)
+	if err != nil {
+		var se *SourceError
+		if errors.As(err, &se) {
+			w.Abort()
+			return n, err
+		}
+		// The data connection failed: the server's reply says why.
+		if cerr := w.Close(); cerr != nil {
+			return n, cerr
+		}
+		return n, err
+	}
+	return n, w.Close()
+}

@@ -1,0 +1,150 @@
+// Package embedded runs an in-process FTP server (fclairamb/ftpserverlib over
+// a directory) on loopback, for the tests, the examples and `ftpc demo`.
+package embedded
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+
+	ftpserver "github.com/fclairamb/ftpserverlib"
+	"github.com/spf13/afero"
+)
+
+// Options configures a Server. The zero value serves a new temporary
+// directory to any user and password on 127.0.0.1 with a random port.
+type Options struct {
+	Root     string // directory served; "" creates a temporary one, removed by Close
+	User     string // when set, only this user and Password may log in
+	Password string
+	Listen   string // listen address, "" means 127.0.0.1:0
+
+	DisableMLSD   bool
+	DisableMLST   bool
+	DisableActive bool
+	EnableHASH    bool
+	TLS           *tls.Config // enables AUTH TLS when set
+	TLSRequired   ftpserver.TLSRequirement
+	Logger        *slog.Logger // server log; nil discards it
+}
+
+// Server is a running in-process FTP server.
+type Server struct {
+	Addr string // host:port to dial
+	Root string // the directory served
+
+	srv     *ftpserver.FtpServer
+	done    chan error
+	tempDir bool
+	opts    Options
+
+	mu      sync.Mutex
+	clients int
+}
+
+// Start listens and serves in the background until Close.
+func Start(opts Options) (*Server, error) {
+	s := &Server{opts: opts, Root: opts.Root, done: make(chan error, 1)}
+	if s.Root == "" {
+		dir, err := os.MkdirTemp("", "ftp-embedded-*")
+		if err != nil {
+			return nil, err
+		}
+		s.Root, s.tempDir = dir, true
+	}
+	listen := opts.Listen
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	l, err := net.Listen("tcp", listen)
+	if err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	s.Addr = l.Addr().String()
+	s.srv = ftpserver.NewFtpServer(&driver{s: s, listener: l})
+	if opts.Logger != nil {
+		s.srv.Logger = opts.Logger
+	} else {
+		s.srv.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if err := s.srv.Listen(); err != nil {
+		l.Close()
+		s.cleanup()
+		return nil, err
+	}
+	go func() { s.done <- s.srv.Serve() }()
+	return s, nil
+}
+
+// Clients returns how many control connections the server has accepted.
+func (s *Server) Clients() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clients
+}
+
+// Close stops the server and removes a temporary root.
+func (s *Server) Close() error {
+	err := s.srv.Stop()
+	<-s.done
+	s.cleanup()
+	return err
+}
+
+func (s *Server) cleanup() {
+	if s.tempDir {
+		os.RemoveAll(s.Root)
+	}
+}
+
+// driver implements ftpserver.MainDriver.
+type driver struct {
+	s        *Server
+	listener net.Listener
+}
+
+func (d *driver) GetSettings() (*ftpserver.Settings, error) {
+	o := d.s.opts
+	return &ftpserver.Settings{
+		Listener:                d.listener,
+		DisableMLSD:             o.DisableMLSD,
+		DisableMLST:             o.DisableMLST,
+		DisableActiveMode:       o.DisableActive,
+		ActiveTransferPortNon20: true,
+		EnableHASH:              o.EnableHASH,
+		TLSRequired:             o.TLSRequired,
+		DefaultTransferType:     ftpserver.TransferTypeASCII,
+		ConnectionTimeout:       10,
+		IdleTimeout:             300,
+	}, nil
+}
+
+func (d *driver) ClientConnected(ftpserver.ClientContext) (string, error) {
+	d.s.mu.Lock()
+	d.s.clients++
+	d.s.mu.Unlock()
+	return "embedded test server", nil
+}
+
+func (d *driver) ClientDisconnected(ftpserver.ClientContext) {}
+
+var errAuth = errors.New("bad user or password")
+
+func (d *driver) AuthUser(_ ftpserver.ClientContext, user, pass string) (ftpserver.ClientDriver, error) {
+	if d.s.opts.User != "" && (user != d.s.opts.User || pass != d.s.opts.Password) {
+		return nil, errAuth
+	}
+	return afero.NewBasePathFs(afero.NewOsFs(), d.s.Root), nil
+}
+
+func (d *driver) GetTLSConfig() (*tls.Config, error) {
+	if d.s.opts.TLS == nil {
+		return nil, errors.New("TLS is not configured")
+	}
+	return d.s.opts.TLS, nil
+}

@@ -1,0 +1,657 @@
+// The data pipe: opening a data connection for RETR, STOR, APPE, STOU and the
+// listings, the Reader and Writer that stream it, and ABOR.
+
+package ftp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Compile-time checks: transfers never hide the fast paths from io.Copy.
+var (
+	_ io.ReadCloser  = (*Reader)(nil)
+	_ io.WriterTo    = (*Reader)(nil)
+	_ io.WriteCloser = (*Writer)(nil)
+	_ io.ReaderFrom  = (*Writer)(nil)
+)
+
+// bufSize is the size of the pooled buffers used where no zero-copy path
+// applies (ASCII conversion, writers without ReadFrom).
+const bufSize = 256 << 10
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+
+// transfer is one open data connection and the command it serves.
+type transfer struct {
+	c       *Conn
+	data    net.Conn
+	line    string // the transfer command as logged
+	prelim  Reply  // the 1xx reply, or the final one when no data followed
+	done    bool   // the final reply was read
+	stopCtx func() bool
+	ctx     context.Context
+}
+
+// openData runs REST (when offset > 0), EPSV/PASV or EPRT/PORT and the
+// transfer command, and returns the open data connection. In passive mode
+// the data connection is dialled while the command is on its way, so a
+// transfer costs no round trip beyond its two commands.
+func (c *Conn) openData(ctx context.Context, verb, arg string, offset int64, binary bool) (*transfer, error) {
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
+	if err := validateArg(verb, arg); err != nil {
+		return nil, err
+	}
+	if offset < 0 {
+		return nil, fmt.Errorf("ftp: REST: %w: negative offset %d", ErrInvalidArgument, offset)
+	}
+	if err := c.prepareArg(ctx, arg); err != nil {
+		return nil, err
+	}
+	if binary {
+		want := c.wantType
+		if want == 0 {
+			want = TypeBinary
+		}
+		if err := c.setType(ctx, want); err != nil {
+			return nil, err
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		if offset > 0 {
+			if _, err := c.cmd(ctx, "REST", itoa64(offset), StatusRequestFilePending); err != nil {
+				return nil, err
+			}
+		}
+		var t *transfer
+		var err error
+		if c.cfg.Active != nil {
+			t, err = c.openActive(ctx, verb, arg)
+		} else {
+			usedEPSV := !c.epsvOff && !c.cfg.DisableEPSV
+			var retry bool
+			t, retry, err = c.openPassive(ctx, verb, arg)
+			if retry && usedEPSV && attempt == 0 && c.usable() == nil {
+				// The EPSV port could not be reached (a firewall or NAT
+				// that knows only PASV): remember, and try PASV once.
+				c.epsvOff = true
+				continue
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		t.ctx = ctx
+		t.stopCtx = c.watchData(ctx, t.data)
+		c.busy.Store(true)
+		return t, nil
+	}
+}
+
+// watchData stops blocked I/O on the data connection when ctx is done.
+func (c *Conn) watchData(ctx context.Context, data net.Conn) func() bool {
+	if data == nil || ctx.Done() == nil {
+		return func() bool { return true }
+	}
+	return context.AfterFunc(ctx, func() { data.SetDeadline(aLongTimeAgo) })
+}
+
+type dialResult struct {
+	nc  net.Conn
+	err error
+}
+
+// openPassive opens a passive transfer. retry reports that the data
+// connection failed while the command was recovered, so another attempt
+// over PASV may work.
+func (c *Conn) openPassive(ctx context.Context, verb, arg string) (t *transfer, retry bool, err error) {
+	addrs, err := c.passiveAddrs(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	line := logLine(verb, arg)
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan dialResult, 1)
+	go func() {
+		nc, err := c.dialData(dctx, addrs)
+		ch <- dialResult{nc, err}
+	}()
+	if err := c.send(ctx, verb, arg); err != nil {
+		cancel()
+		if res := <-ch; res.nc != nil {
+			res.nc.Close()
+		}
+		return nil, false, err
+	}
+	res := <-ch
+	if res.err != nil {
+		// The command is in flight without a data connection: abort it so
+		// that the dialogue stays in step.
+		if aerr := c.abortCommand(ctx, line, false); aerr != nil {
+			return nil, false, errors.Join(res.err, aerr)
+		}
+		return nil, true, res.err
+	}
+	r, err := c.readPrelim(ctx, line)
+	if err != nil {
+		res.nc.Close()
+		return nil, false, err
+	}
+	t = &transfer{c: c, data: res.nc, line: line, prelim: r}
+	if r.Class() == 2 {
+		// Answered at once with success: nothing will come on the data
+		// connection (a few servers do this for empty files or listings).
+		t.done = true
+	}
+	return t, false, nil
+}
+
+// openActive opens an active transfer: listen, announce, send, accept.
+func (c *Conn) openActive(ctx context.Context, verb, arg string) (*transfer, error) {
+	l, err := c.listenActive(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	if err := c.announceActive(ctx, l); err != nil {
+		return nil, err
+	}
+	line := logLine(verb, arg)
+	if err := c.send(ctx, verb, arg); err != nil {
+		return nil, err
+	}
+	r, err := c.readPrelim(ctx, line)
+	if err != nil {
+		return nil, err
+	}
+	t := &transfer{c: c, line: line, prelim: r}
+	if r.Class() == 2 {
+		t.done = true
+		return t, nil
+	}
+	t.data, err = c.acceptActive(ctx, l)
+	if err != nil {
+		if aerr := c.abortCommand(ctx, line, false); aerr != nil {
+			return nil, errors.Join(err, aerr)
+		}
+		return nil, err
+	}
+	return t, nil
+}
+
+// readPrelim reads the first reply to a transfer command: 1xx means the
+// data flows; 2xx that it already did; anything else is the command's error.
+func (c *Conn) readPrelim(ctx context.Context, line string) (Reply, error) {
+	r, err := c.readReply(ctx, line)
+	if err != nil {
+		return r, err
+	}
+	if r.Class() != 1 && r.Class() != 2 {
+		return r, &Error{Command: line, Code: r.Code, Msg: r.Message}
+	}
+	return r, nil
+}
+
+// readFinal reads the reply that ends a transfer, skipping further 1xx
+// replies (restart markers), and checks it is a success.
+func (c *Conn) readFinal(ctx context.Context, line string) (Reply, error) {
+	for range 100 {
+		r, err := c.readReply(ctx, line)
+		if err != nil {
+			return r, err
+		}
+		if r.Class() == 1 {
+			continue
+		}
+		if r.Class() != 2 {
+			return r, &Error{Command: line, Code: r.Code, Msg: r.Message}
+		}
+		return r, nil
+	}
+	err := &ProtocolError{Command: line, Reason: "too many preliminary replies"}
+	c.abandon(err)
+	return Reply{}, err
+}
+
+// abortCommand sends ABOR for a transfer command whose final reply has not
+// been read (finalRead false) or has (true), and reads what is owed: the
+// command's final reply, then ABOR's. Servers answer 426 then 226, or 226
+// then 225/226, or just 225 when nothing was running; all leave the
+// dialogue in step. A server that does not answer in time is cut off.
+func (c *Conn) abortCommand(ctx context.Context, line string, finalRead bool) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.abortTimeout())
+	defer cancel()
+	if err := c.send(ctx, "ABOR", ""); err != nil {
+		return err
+	}
+	if !finalRead {
+		for {
+			r, err := c.readReply(ctx, line)
+			if err != nil {
+				return err
+			}
+			if r.Class() == 1 {
+				continue
+			}
+			if r.Code == StatusDataConnectionOpen {
+				// 225 is ABOR's own answer: the command ended silently.
+				return nil
+			}
+			break
+		}
+	}
+	_, err := c.readReply(ctx, "ABOR")
+	return err
+}
+
+func (c *Conn) abortTimeout() time.Duration {
+	if d := c.cfg.replyTimeout(); d > 0 && d < 15*time.Second {
+		return d
+	}
+	return 15 * time.Second
+}
+
+// finish closes the data connection and reads the final reply.
+func (t *transfer) finish() error {
+	if t.data != nil {
+		t.data.Close()
+	}
+	t.stopCtx()
+	defer t.c.busy.Store(false)
+	if t.done {
+		return nil
+	}
+	t.done = true
+	ctx := context.WithoutCancel(t.ctx)
+	_, err := t.c.readFinal(ctx, t.line)
+	return err
+}
+
+// abort closes the data connection early and sends ABOR.
+func (t *transfer) abort() error {
+	if t.data != nil {
+		t.data.Close()
+	}
+	t.stopCtx()
+	finalRead := t.done
+	t.done = true
+	t.c.busy.Store(false)
+	return t.c.abortCommand(t.ctx, t.line, finalRead)
+}
+
+// dataErr turns an error on the data connection into one that names the
+// command and the cancellation cause.
+func (t *transfer) dataErr(err error) error {
+	if ctxErr := t.ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("ftp: %s: %w", t.line, ctxErr)
+	}
+	return fmt.Errorf("ftp: %s: data connection: %w", t.line, err)
+}
+
+// Reader streams a download (RETR) or listing. It implements io.WriterTo so
+// that io.Copy into an *os.File splices from the socket. Read returns io.EOF
+// only after the server confirmed the transfer (226/250); a transfer the
+// server reports as failed ends with its *Error instead, so a truncated file
+// is never mistaken for a whole one. The Conn is busy until Close.
+type Reader struct {
+	t      *transfer
+	src    io.Reader // t.data, or the ASCII converter around it
+	ascii  bool
+	n      int64
+	eof    bool
+	err    error // sticky end-of-stream result
+	closed bool
+}
+
+func newReader(t *transfer, ascii bool) *Reader {
+	r := &Reader{t: t, src: t.data, ascii: ascii}
+	if t.data == nil {
+		r.src = eofReader{}
+	} else if ascii {
+		r.src = newCRLFReader(t.data)
+	}
+	return r
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// Read reads data; see Reader for what io.EOF promises.
+func (r *Reader) Read(p []byte) (int, error) {
+	if r.closed {
+		return 0, fmt.Errorf("ftp: %s: read after Close: %w", r.t.line, ErrClosed)
+	}
+	if r.eof {
+		return 0, r.err
+	}
+	n, err := r.src.Read(p)
+	r.n += int64(n)
+	return n, r.end(err)
+}
+
+// end handles the result of a read: io.EOF reads the final reply.
+func (r *Reader) end(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case err == io.EOF:
+		r.eof = true
+		r.err = io.EOF
+		if ferr := r.t.finish(); ferr != nil {
+			r.err = ferr
+		}
+		return r.err
+	default:
+		return r.t.dataErr(err)
+	}
+}
+
+// WriteTo copies the rest of the stream to w. With a binary transfer and a
+// w that implements io.ReaderFrom (an *os.File, a *net.TCPConn, an upload
+// Writer), w reads straight from the socket, which reaches splice(2).
+func (r *Reader) WriteTo(w io.Writer) (int64, error) {
+	if r.closed {
+		return 0, fmt.Errorf("ftp: %s: read after Close: %w", r.t.line, ErrClosed)
+	}
+	if r.eof {
+		if r.err == io.EOF {
+			return 0, nil
+		}
+		return 0, r.err
+	}
+	var n int64
+	var err error
+	if rf, ok := w.(io.ReaderFrom); ok && !r.ascii && r.t.data != nil {
+		n, err = rf.ReadFrom(r.t.data)
+	} else {
+		bp := bufPool.Get().(*[]byte)
+		n, err = io.CopyBuffer(writerOnly{w}, readerOnly{r.src}, *bp)
+		bufPool.Put(bp)
+	}
+	r.n += n
+	if err == nil {
+		err = io.EOF
+	}
+	if err = r.end(err); err == io.EOF {
+		err = nil
+	}
+	return n, err
+}
+
+// N returns the number of bytes read so far.
+func (r *Reader) N() int64 { return r.n }
+
+// Close ends the transfer. After a complete read it returns the result of
+// the final reply again; before that, it closes the data connection and
+// sends ABOR, after which the Conn is usable. Safe to call twice.
+func (r *Reader) Close() error {
+	if r.closed {
+		if r.err == io.EOF {
+			return nil
+		}
+		return r.err
+	}
+	r.closed = true
+	if r.eof {
+		if r.err == io.EOF {
+			return nil
+		}
+		return r.err
+	}
+	r.eof = true
+	r.err = r.t.abort()
+	if r.err == nil {
+		r.err = io.EOF
+		return nil
+	}
+	return r.err
+}
+
+// Writer streams an upload (STOR, APPE, STOU). It implements io.ReaderFrom
+// so that io.Copy from an *os.File reaches sendfile(2). Close sends the end
+// of the data and returns the server's verdict: only a nil error from Close
+// means the server holds the data. The Conn is busy until Close.
+type Writer struct {
+	t      *transfer
+	ascii  *lfWriter
+	n      int64
+	closed bool
+	err    error
+}
+
+func newWriter(t *transfer, ascii bool) *Writer {
+	w := &Writer{t: t}
+	if ascii && t.data != nil {
+		w.ascii = &lfWriter{w: t.data}
+	}
+	return w
+}
+
+// Write sends p.
+func (w *Writer) Write(p []byte) (int, error) {
+	if w.closed {
+		return 0, fmt.Errorf("ftp: %s: write after Close: %w", w.t.line, ErrClosed)
+	}
+	if w.t.data == nil {
+		return 0, fmt.Errorf("ftp: %s: the server accepted no data", w.t.line)
+	}
+	var n int
+	var err error
+	if w.ascii != nil {
+		n, err = w.ascii.Write(p)
+	} else {
+		n, err = w.t.data.Write(p)
+	}
+	w.n += int64(n)
+	if err != nil {
+		return n, w.t.dataErr(err)
+	}
+	return n, nil
+}
+
+// ReadFrom sends everything src holds. For a binary transfer over plain TCP
+// it hands src to the socket, so an *os.File (or an io.LimitedReader around
+// one) is sent with sendfile(2).
+func (w *Writer) ReadFrom(src io.Reader) (int64, error) {
+	if w.closed {
+		return 0, fmt.Errorf("ftp: %s: write after Close: %w", w.t.line, ErrClosed)
+	}
+	if w.t.data == nil {
+		return 0, fmt.Errorf("ftp: %s: the server accepted no data", w.t.line)
+	}
+	var n int64
+	var err error
+	if rf, ok := w.t.data.(io.ReaderFrom); ok && w.ascii == nil {
+		n, err = rf.ReadFrom(src)
+	} else {
+		bp := bufPool.Get().(*[]byte)
+		n, err = io.CopyBuffer(writerOnly{w}, readerOnly{src}, *bp)
+		bufPool.Put(bp)
+	}
+	if w.ascii == nil {
+		w.n += n
+	}
+	if err != nil {
+		var oe *net.OpError
+		if errors.As(err, &oe) || w.t.ctx.Err() != nil {
+			return n, w.t.dataErr(err)
+		}
+		return n, &SourceError{Command: w.t.line, Err: err}
+	}
+	return n, nil
+}
+
+// SourceError reports that the caller's reader failed during an upload; the
+// upload was aborted and the remote file may hold a part of the data.
+type SourceError struct {
+	Command string
+	Err     error
+}
+
+func (e *SourceError) Error() string {
+	return fmt.Sprintf("ftp: %s: reading the data to send: %v", e.Command, e.Err)
+}
+
+func (e *SourceError) Unwrap() error { return e.Err }
+
+// N returns the number of bytes written to the data connection so far
+// (before ASCII conversion). They are confirmed only by a nil Close.
+func (w *Writer) N() int64 { return w.n }
+
+// Close ends the data stream and reads the server's final reply. Safe to
+// call twice; the second call returns the first one's result.
+func (w *Writer) Close() error {
+	if w.closed {
+		return w.err
+	}
+	w.closed = true
+	if w.ascii != nil {
+		if err := w.ascii.flush(); err != nil {
+			w.t.finish()
+			w.err = w.t.dataErr(err)
+			return w.err
+		}
+	}
+	w.err = w.t.finish()
+	return w.err
+}
+
+// Abort closes the data stream and sends ABOR instead of completing the
+// upload; the server may keep what it already received.
+func (w *Writer) Abort() error {
+	if w.closed {
+		return w.err
+	}
+	w.closed = true
+	w.err = w.t.abort()
+	return w.err
+}
+
+// readerOnly and writerOnly hide ReaderFrom/WriterTo where io.CopyBuffer
+// must use the buffer it is given.
+type readerOnly struct{ io.Reader }
+type writerOnly struct{ io.Writer }
+
+// crlfReader converts CRLF to LF while reading an ASCII stream.
+type crlfReader struct {
+	r          io.Reader
+	buf        []byte
+	start, end int
+	cr         bool // a CR was read and not yet emitted
+	err        error
+}
+
+func newCRLFReader(r io.Reader) *crlfReader {
+	return &crlfReader{r: r, buf: make([]byte, 32<<10)}
+}
+
+func (a *crlfReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		if a.start == a.end {
+			if n > 0 {
+				return n, nil
+			}
+			if a.err != nil {
+				if a.cr {
+					a.cr = false
+					p[n] = '\r'
+					n++
+					continue
+				}
+				return n, a.err
+			}
+			m, err := a.r.Read(a.buf)
+			a.start, a.end, a.err = 0, m, err
+			continue
+		}
+		b := a.buf[a.start]
+		if a.cr {
+			a.cr = false
+			if b == '\n' {
+				p[n] = '\n'
+				n++
+				a.start++
+				continue
+			}
+			p[n] = '\r'
+			n++
+			continue
+		}
+		if b == '\r' {
+			a.cr = true
+			a.start++
+			continue
+		}
+		p[n] = b
+		n++
+		a.start++
+	}
+	return n, nil
+}
+
+// lfWriter converts bare LF to CRLF while writing an ASCII stream.
+type lfWriter struct {
+	w      io.Writer
+	buf    []byte
+	lastCR bool
+}
+
+func (l *lfWriter) Write(p []byte) (int, error) {
+	if l.buf == nil {
+		l.buf = make([]byte, 0, 64<<10)
+	}
+	for _, b := range p {
+		if b == '\n' && !l.lastCR {
+			l.buf = append(l.buf, '\r')
+		}
+		l.buf = append(l.buf, b)
+		l.lastCR = b == '\r'
+		if len(l.buf) >= cap(l.buf)-1 {
+			if err := l.flush(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if err := l.flush(); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (l *lfWriter) flush() error {
+	if len(l.buf) == 0 {
+		return nil
+	}
+	_, err := l.w.Write(l.buf)
+	l.buf = l.buf[:0]
+	return err
+}
+
+// uniqueName finds the name a server chose for STOU: "150 FILE: name"
+// (RFC 1123 4.1.2.9) or a quoted name in the reply.
+func uniqueName(msgs ...string) string {
+	for _, m := range msgs {
+		if i := strings.Index(strings.ToUpper(m), "FILE:"); i >= 0 {
+			name := strings.TrimSpace(m[i+5:])
+			if j := strings.IndexAny(name, "\r\n"); j >= 0 {
+				name = name[:j]
+			}
+			return name
+		}
+		if name, err := parseQuoted(m); err == nil && name != "" {
+			return name
+		}
+	}
+	return ""
+}
