@@ -35,7 +35,7 @@ const (
 
 	StatusNotAvailable             = 421
 	StatusCanNotOpenDataConnection = 425
-	StatusTransferAborted         = 426
+	StatusTransferAborted          = 426
 	StatusInvalidCredentials       = 430
 	StatusHostUnavailable          = 434
 	StatusFileActionIgnored        = 450
@@ -88,7 +88,7 @@ var statusText = map[int]string{
 
 	StatusNotAvailable:             "Service not available, closing control connection.",
 	StatusCanNotOpenDataConnection: "Can't open data connection.",
-	StatusTransferAborted:         "Connection closed; transfer aborted.",
+	StatusTransferAborted:          "Connection closed; transfer aborted.",
 	StatusInvalidCredentials:       "Invalid username or password.",
 	StatusHostUnavailable:          "Requested host unavailable.",
 	StatusFileActionIgnored:        "Requested file action not taken.",

@@ -28,7 +28,9 @@ type Conn struct {
 	peer net.IP // the control connection's peer, target of passive connections
 
 	deadlineMu sync.Mutex
-	cancelled  bool // a context was cancelled during I/O: the deadline stays in the past
+	cancelled  bool   // a context fired during I/O: the deadline stays in the past
+	watching   bool   // a watch is active
+	watchID    uint64 // identifies the active watch
 
 	opMu     sync.Mutex // held while a line is written or a reply read
 	closed   atomic.Bool
@@ -95,19 +97,36 @@ func (c *Conn) usable() error {
 }
 
 // watch arranges for blocked I/O on the control connection to stop when ctx
-// is done. The returned function ends the watch and reports whether ctx
-// fired meanwhile, in which case the connection is broken.
-func (c *Conn) watch(ctx context.Context) (stop func() bool) {
+// is done. The returned function ends the watch; after it, the connection's
+// deadlines are usable again, so an operation that completed just as ctx
+// fired leaves the connection in step. Only one watch runs at a time.
+func (c *Conn) watch(ctx context.Context) (stop func()) {
 	if ctx.Done() == nil {
-		return func() bool { return false }
+		return func() {}
 	}
+	c.deadlineMu.Lock()
+	c.watchID++
+	id := c.watchID
+	c.watching = true
+	c.deadlineMu.Unlock()
 	stopAfter := context.AfterFunc(ctx, func() {
 		c.deadlineMu.Lock()
-		c.cancelled = true
-		c.nc.SetDeadline(aLongTimeAgo)
+		if c.watching && c.watchID == id {
+			c.cancelled = true
+			c.nc.SetDeadline(aLongTimeAgo)
+		}
 		c.deadlineMu.Unlock()
 	})
-	return func() bool { return !stopAfter() }
+	return func() {
+		stopAfter()
+		c.deadlineMu.Lock()
+		c.watching = false
+		if c.cancelled {
+			c.cancelled = false
+			c.nc.SetDeadline(time.Time{})
+		}
+		c.deadlineMu.Unlock()
+	}
 }
 
 // setReadDeadline sets the per-reply deadline unless a cancellation already

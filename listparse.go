@@ -33,7 +33,12 @@ func trimEOL(s string) string {
 // hasBadByte reports whether s holds a NUL, CR or LF, none of which can be
 // part of a single listing line once its terminator is gone.
 func hasBadByte(s string) bool {
-	return strings.ContainsAny(s, "\x00\r\n")
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == 0 || c == '\r' || c == '\n' {
+			return true
+		}
+	}
+	return false
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
@@ -222,7 +227,7 @@ func parseMLSxLine(line string) (*Entry, error) {
 		if !ok || k == "" {
 			return nil, unparsed(kind, "fact without a value", line)
 		}
-		k = strings.ToLower(k)
+		k = factKey(k)
 		e.Facts[k] = v
 		switch k {
 		case "type":
@@ -312,6 +317,25 @@ func parseMLSxLine(line string) (*Entry, error) {
 	e.Owner = firstNonEmpty(ownerName, owner, uid)
 	e.Group = firstNonEmpty(groupName, group, gid)
 	return e, nil
+}
+
+// knownFacts are the fact names of RFC 3659 and the common UNIX.* ones, so
+// that factKey can lower-case them without allocating.
+var knownFacts = [...]string{
+	"type", "size", "sizd", "modify", "create", "perm", "unique", "lang",
+	"media-type", "charset", "unix.mode", "unix.owner", "unix.group",
+	"unix.uid", "unix.gid", "unix.ownername", "unix.groupname", "unix.slink",
+}
+
+// factKey returns the lower-cased fact name (RFC 3659 7.5: names are case
+// insensitive).
+func factKey(k string) string {
+	for _, f := range knownFacts {
+		if len(f) == len(k) && strings.EqualFold(f, k) {
+			return f
+		}
+	}
+	return strings.ToLower(k)
 }
 
 func firstNonEmpty(a, b, c string) string {

@@ -459,7 +459,8 @@ func noEntryLine(line string) bool {
 	if strings.TrimSpace(s) == "" {
 		return true
 	}
-	if f := strings.Fields(s); len(f) == 2 && strings.EqualFold(f[0], "total") {
+	f := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' })
+	if len(f) == 2 && strings.EqualFold(f[0], "total") {
 		return true
 	}
 	for i := 0; i < len(s); i++ {

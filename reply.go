@@ -13,8 +13,8 @@ import (
 
 // Limits that keep a hostile server from making the reader hang on memory.
 const (
-	maxLineLen   = 8 << 10 // one reply line, CRLF included
-	maxReplyLen  = 1 << 20 // one whole reply, all lines (line ends counted)
+	maxLineLen  = 8 << 10 // one reply line, CRLF included
+	maxReplyLen = 1 << 20 // one whole reply, all lines (line ends counted)
 )
 
 // Reply is one complete server reply. For a multi-line reply, Message holds
