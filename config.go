@@ -4,6 +4,7 @@ package ftp
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"net"
 	"time"
@@ -37,6 +38,22 @@ const (
 	// PassiveControlPeerThenServer tries the control peer first and, if that
 	// connection fails, the address the server named (Quectel data_address 2).
 	PassiveControlPeerThenServer
+)
+
+// TLSMode chooses whether and how the session is protected with TLS.
+type TLSMode int
+
+const (
+	// TLSNone speaks plain FTP. This is the default.
+	TLSNone TLSMode = iota
+	// TLSExplicit sends AUTH TLS after the greeting (RFC 4217) and fails,
+	// sending no credentials, if the server refuses it.
+	TLSExplicit
+	// TLSImplicit starts TLS on the first byte (port 990 by convention).
+	TLSImplicit
+	// TLSExplicitIfAvailable tries AUTH TLS and goes on in plain text when
+	// the server refuses it. Only for servers known to lack TLS.
+	TLSExplicitIfAvailable
 )
 
 // ActiveConfig configures active mode (EPRT, then PORT): the client listens
@@ -92,6 +109,22 @@ type Config struct {
 	// Active, when non-nil, switches to active mode.
 	Active *ActiveConfig
 
+	// TLS chooses plain FTP, explicit or implicit TLS.
+	TLS TLSMode
+	// TLSConfig configures TLS for the control and data connections. Nil
+	// means a config that verifies the server's certificate against the
+	// system roots for the dialled host name. The ServerName, when empty, is
+	// taken from the dialled address; a ClientSessionCache is added when
+	// absent, so that data connections resume the control session.
+	TLSConfig *tls.Config
+	// ClearData sends PROT C: data connections stay in plain text while the
+	// control connection is protected.
+	ClearData bool
+	// ClearControl sends CCC after login: the control connection returns to
+	// plain text (for NAT devices that must read PORT/PASV); data stays
+	// protected as PROT chose.
+	ClearControl bool
+
 	// DisableUTF8 keeps the client from sending OPTS UTF8 ON.
 	DisableUTF8 bool
 	// DisableMLSD makes List use LIST even when MLSD is advertised.
@@ -109,6 +142,9 @@ func (c *Config) Clone() *Config {
 	if c.Active != nil {
 		a := *c.Active
 		n.Active = &a
+	}
+	if c.TLSConfig != nil {
+		n.TLSConfig = c.TLSConfig.Clone()
 	}
 	return &n
 }

@@ -5,6 +5,7 @@ package ftp
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,9 @@ type Conn struct {
 	closed   atomic.Bool
 	errMu    sync.Mutex
 	closeErr error // why the connection was closed, when not by Close
+
+	tlsConf  *tls.Config // the session's TLS settings, nil for plain FTP
+	protData bool        // PROT P is in force: data connections use TLS
 
 	features Features // nil until FEAT was sent
 	epsvOff  bool     // EPSV failed once: PASV from now on
@@ -305,9 +309,14 @@ func (c *Conn) greet(ctx context.Context) error {
 			c.welcome = r.Message
 			return nil
 		default:
-			e := &Error{Command: "greeting", Code: r.Code, Msg: r.Message}
-			c.abandon(e)
-			return e
+			var err error = &Error{Command: "greeting", Code: r.Code, Msg: r.Message}
+			if r.Code == StatusLoggedIn && c.cfg.TLS != TLSNone && c.cfg.TLS != TLSImplicit {
+				// Logged in before any authentication: credentials would
+				// go out in plain text.
+				err = fmt.Errorf("%w: %w", ErrTLSRequired, err)
+			}
+			c.abandon(err)
+			return err
 		}
 	}
 	e := &ProtocolError{Command: "greeting", Reason: "too many 120 replies"}

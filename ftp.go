@@ -31,17 +31,24 @@ import (
 )
 
 // Dial connects to addr ("host", "host:port", an IPv4 or IPv6 literal with
-// or without a port; the port defaults to 21), reads the greeting and logs
-// in with cfg's credentials (anonymously when cfg.User is empty). A nil cfg
-// is the zero Config. The context bounds the whole of it.
+// or without a port; the port defaults to 21, or 990 for implicit TLS),
+// reads the greeting, sets up TLS as cfg.TLS asks (AUTH TLS before the
+// credentials, PBSZ and PROT after) and logs in with cfg's credentials
+// (anonymously when cfg.User is empty). A nil cfg is the zero Config. The
+// context bounds the whole of it.
 func Dial(ctx context.Context, addr string, cfg *Config) (*Conn, error) {
 	cfg = cfg.Clone()
-	addr = withDefaultPort(addr)
+	port := DefaultPort
+	if cfg.TLS == TLSImplicit {
+		port = DefaultImplicitTLSPort
+	}
+	addr = withDefaultPort(addr, port)
+	host, _, _ := net.SplitHostPort(addr)
 	nc, err := cfg.dial(ctx, addr)
 	if err != nil {
 		return nil, fmt.Errorf("ftp: dial %s: %w", addr, err)
 	}
-	c, err := newConn(ctx, nc, cfg)
+	c, err := newConn(ctx, nc, cfg, host)
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -51,9 +58,11 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Conn, error) {
 
 // NewConn runs an FTP session over an established connection: it reads the
 // greeting and logs in as Dial does. Data connections are dialled with
-// cfg.DialContext to nc's remote address. On error nc is closed.
+// cfg.DialContext to nc's remote address. For TLS the server's name is
+// cfg.TLSConfig.ServerName, or else nc's remote IP. On error nc is closed.
 func NewConn(ctx context.Context, nc net.Conn, cfg *Config) (*Conn, error) {
-	c, err := newConn(ctx, nc, cfg.Clone())
+	host, _, _ := net.SplitHostPort(nc.RemoteAddr().String())
+	c, err := newConn(ctx, nc, cfg.Clone(), host)
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -61,10 +70,9 @@ func NewConn(ctx context.Context, nc net.Conn, cfg *Config) (*Conn, error) {
 	return c, nil
 }
 
-func newConn(ctx context.Context, nc net.Conn, cfg *Config) (*Conn, error) {
-	c := &Conn{cfg: cfg, nc: nc}
-	c.br = newControlReader(nc)
-	c.rr = replyReader{r: c.br}
+func newConn(ctx context.Context, nc net.Conn, cfg *Config, host string) (*Conn, error) {
+	c := &Conn{cfg: cfg}
+	c.setControl(nc)
 	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
 		c.peer = ta.IP
 	} else if host, _, err := net.SplitHostPort(nc.RemoteAddr().String()); err == nil {
@@ -73,23 +81,42 @@ func newConn(ctx context.Context, nc net.Conn, cfg *Config) (*Conn, error) {
 	if c.peer == nil {
 		return nil, fmt.Errorf("ftp: %w: the control connection's peer %q is not an IP address", ErrInvalidArgument, nc.RemoteAddr())
 	}
+	if cfg.TLS != TLSNone {
+		c.tlsConf = cfg.tlsConfig(host)
+	}
+	if cfg.TLS == TLSImplicit {
+		if err := c.startImplicitTLS(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if err := c.greet(ctx); err != nil {
 		return nil, err
+	}
+	if cfg.TLS == TLSExplicit || cfg.TLS == TLSExplicitIfAvailable {
+		if err := c.authTLS(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.login(ctx); err != nil {
 		c.abandon(err)
 		return nil, err
 	}
+	if c.tlsConf != nil {
+		if err := c.protect(ctx); err != nil {
+			c.abandon(err)
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
-// withDefaultPort adds ":21" to an address without a port.
-func withDefaultPort(addr string) string {
+// withDefaultPort adds port to an address without one.
+func withDefaultPort(addr, port string) string {
 	if _, _, err := net.SplitHostPort(addr); err == nil {
 		return addr
 	}
 	host := strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
-	return net.JoinHostPort(host, DefaultPort)
+	return net.JoinHostPort(host, port)
 }
 
 // CurrentDir returns the working directory (PWD).

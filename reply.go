@@ -51,14 +51,21 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("ftp: %s: %d %s", e.Command, e.Code, msg)
 }
 
-// Is reports the reply's meaning to errors.Is: 550 (file unavailable) and
-// 450 (file busy or not found) match fs.ErrNotExist only when the text says
-// the file is missing, 530 and 532 match fs.ErrPermission, 502 and 504 match
+// Is reports the reply's meaning to errors.Is: 550 (file unavailable)
+// matches fs.ErrNotExist unless its text speaks of permission, and 450
+// (file busy) only when its text says the file is not there; 530, 532 and a
+// 550 about permission match fs.ErrPermission; 502 and 504 match
 // ErrNotSupported. The code stays available through errors.As.
 func (e *Error) Is(target error) bool {
 	switch target {
 	case fs.ErrNotExist:
-		return (e.Code == StatusFileUnavailable || e.Code == StatusFileActionIgnored) && !mentionsPermission(e.Msg)
+		switch e.Code {
+		case StatusFileUnavailable:
+			return !mentionsPermission(e.Msg)
+		case StatusFileActionIgnored:
+			return mentionsMissing(e.Msg)
+		}
+		return false
 	case fs.ErrPermission:
 		return e.Code == StatusNotLoggedIn || e.Code == StatusNeedAccountToStore ||
 			(e.Code == StatusFileUnavailable && mentionsPermission(e.Msg))
@@ -71,6 +78,11 @@ func (e *Error) Is(target error) bool {
 // Temporary reports whether the reply is a transient failure (4xx), after
 // which the same command may succeed later.
 func (e *Error) Temporary() bool { return e.Code/100 == 4 }
+
+func mentionsMissing(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "not found") || strings.Contains(m, "no such") || strings.Contains(m, "not exist")
+}
 
 func mentionsPermission(msg string) bool {
 	m := strings.ToLower(msg)

@@ -5,10 +5,12 @@ package ftp
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +36,7 @@ type transfer struct {
 	data    net.Conn
 	line    string // the transfer command as logged
 	prelim  Reply  // the 1xx reply, or the final one when no data followed
+	tls     bool   // data is a *tls.Conn
 	done    bool   // the final reply was read
 	stopCtx func() bool
 	ctx     context.Context
@@ -141,18 +144,11 @@ func (c *Conn) openPassive(ctx context.Context, verb, arg string) (t *transfer, 
 		}
 		return nil, true, res.err
 	}
-	r, err := c.readPrelim(ctx, line)
-	if err != nil {
-		res.nc.Close()
-		return nil, false, err
-	}
-	t = &transfer{c: c, data: res.nc, line: line, prelim: r}
-	if r.Class() == 2 {
-		// Answered at once with success: nothing will come on the data
-		// connection (a few servers do this for empty files or listings).
-		t.done = true
-	}
-	return t, false, nil
+	raw := res.nc
+	t, err = c.establish(ctx, line, func(ctx context.Context) (net.Conn, error) {
+		return c.protectData(ctx, raw)
+	}, func() { raw.Close() })
+	return t, false, err
 }
 
 // openActive opens an active transfer: listen, announce, send, accept.
@@ -169,22 +165,56 @@ func (c *Conn) openActive(ctx context.Context, verb, arg string) (*transfer, err
 	if err := c.send(ctx, verb, arg); err != nil {
 		return nil, err
 	}
+	return c.establish(ctx, line, func(ctx context.Context) (net.Conn, error) {
+		nc, err := c.acceptActive(ctx, l)
+		if err != nil {
+			return nil, err
+		}
+		return c.protectData(ctx, nc)
+	}, func() { l.Close() })
+}
+
+// establish finishes opening the data connection (accepting it, and the
+// TLS handshake) while the first reply to the transfer command is read:
+// servers differ on which comes first. A refused command stops connect;
+// a data connection that fails after a 1xx reply aborts the command.
+func (c *Conn) establish(ctx context.Context, line string, connect func(context.Context) (net.Conn, error), stopConnect func()) (*transfer, error) {
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan dialResult, 1)
+	go func() {
+		nc, err := connect(cctx)
+		ch <- dialResult{nc, err}
+	}()
+	discard := func() {
+		cancel()
+		stopConnect()
+		if res := <-ch; res.nc != nil {
+			res.nc.Close()
+		}
+	}
 	r, err := c.readPrelim(ctx, line)
 	if err != nil {
+		discard()
 		return nil, err
 	}
 	t := &transfer{c: c, line: line, prelim: r}
 	if r.Class() == 2 {
+		// Answered at once with success: nothing will come on the data
+		// connection (a few servers do this for empty files or listings).
+		discard()
 		t.done = true
 		return t, nil
 	}
-	t.data, err = c.acceptActive(ctx, l)
-	if err != nil {
+	res := <-ch
+	if res.err != nil {
 		if aerr := c.abortCommand(ctx, line, false); aerr != nil {
-			return nil, errors.Join(err, aerr)
+			return nil, errors.Join(res.err, aerr)
 		}
-		return nil, err
+		return nil, res.err
 	}
+	t.data = res.nc
+	_, t.tls = res.nc.(*tls.Conn)
 	return t, nil
 }
 
@@ -344,7 +374,9 @@ func (r *Reader) end(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case err == io.EOF:
+	case err == io.EOF, err == io.ErrUnexpectedEOF && r.t.tls:
+		// Over TLS a server may close without close_notify; the final
+		// reply below, not the socket, says whether the data is whole.
 		r.eof = true
 		r.err = io.EOF
 		if ferr := r.t.finish(); ferr != nil {
@@ -371,7 +403,7 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 	}
 	var n int64
 	var err error
-	if rf, ok := w.(io.ReaderFrom); ok && !r.ascii && r.t.data != nil {
+	if rf, ok := w.(io.ReaderFrom); ok && !r.ascii && !r.t.tls && r.t.data != nil {
 		n, err = rf.ReadFrom(r.t.data)
 	} else {
 		bp := bufPool.Get().(*[]byte)
@@ -460,8 +492,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 }
 
 // ReadFrom sends everything src holds. For a binary transfer over plain TCP
-// it hands src to the socket, so an *os.File (or an io.LimitedReader around
-// one) is sent with sendfile(2).
+// an *os.File (or an io.LimitedReader around one) goes to the socket whole,
+// so the kernel sends it with sendfile(2); other readers stream through a
+// pooled buffer. An error of src comes back as a *SourceError.
 func (w *Writer) ReadFrom(src io.Reader) (int64, error) {
 	if w.closed {
 		return 0, fmt.Errorf("ftp: %s: write after Close: %w", w.t.line, ErrClosed)
@@ -469,26 +502,71 @@ func (w *Writer) ReadFrom(src io.Reader) (int64, error) {
 	if w.t.data == nil {
 		return 0, fmt.Errorf("ftp: %s: the server accepted no data", w.t.line)
 	}
-	var n int64
-	var err error
-	if rf, ok := w.t.data.(io.ReaderFrom); ok && w.ascii == nil {
-		n, err = rf.ReadFrom(src)
-	} else {
-		bp := bufPool.Get().(*[]byte)
-		n, err = io.CopyBuffer(writerOnly{w}, readerOnly{src}, *bp)
-		bufPool.Put(bp)
-	}
-	if w.ascii == nil {
+	if rf, ok := w.t.data.(io.ReaderFrom); ok && w.ascii == nil && zeroCopySource(src) {
+		n, err := rf.ReadFrom(src)
 		w.n += n
-	}
-	if err != nil {
-		var oe *net.OpError
-		if errors.As(err, &oe) || w.t.ctx.Err() != nil {
+		if err != nil {
 			return n, w.t.dataErr(err)
 		}
-		return n, &SourceError{Command: w.t.line, Err: err}
+		return n, nil
 	}
-	return n, nil
+	var dst io.Writer = w.t.data
+	if w.ascii != nil {
+		dst = w.ascii
+	}
+	tw := &trackedWriter{w: dst}
+	tr := &trackedReader{r: src}
+	bp := bufPool.Get().(*[]byte)
+	n, err := io.CopyBuffer(tw, tr, *bp)
+	bufPool.Put(bp)
+	w.n += n
+	switch {
+	case err == nil:
+		return n, nil
+	case tr.err != nil && tw.err == nil:
+		return n, &SourceError{Command: w.t.line, Err: tr.err}
+	default:
+		return n, w.t.dataErr(err)
+	}
+}
+
+// zeroCopySource reports whether the socket's own ReadFrom can send src
+// without copying it through user space.
+func zeroCopySource(src io.Reader) bool {
+	switch s := src.(type) {
+	case *os.File, *net.TCPConn:
+		return true
+	case *io.LimitedReader:
+		return zeroCopySource(s.R)
+	}
+	return false
+}
+
+// trackedReader and trackedWriter remember which side of a copy failed.
+type trackedReader struct {
+	r   io.Reader
+	err error
+}
+
+func (t *trackedReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil && err != io.EOF {
+		t.err = err
+	}
+	return n, err
+}
+
+type trackedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (t *trackedWriter) Write(p []byte) (int, error) {
+	n, err := t.w.Write(p)
+	if err != nil {
+		t.err = err
+	}
+	return n, err
 }
 
 // SourceError reports that the caller's reader failed during an upload; the

@@ -66,6 +66,9 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.Addr = l.Addr().String()
+	if opts.TLSRequired == ftpserver.ImplicitEncryption && opts.TLS != nil {
+		l = tls.NewListener(l, opts.TLS)
+	}
 	s.srv = ftpserver.NewFtpServer(&driver{s: s, listener: l})
 	if opts.Logger != nil {
 		s.srv.Logger = opts.Logger

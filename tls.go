@@ -1,0 +1,195 @@
+// TLS: explicit (AUTH TLS, RFC 4217) and implicit FTPS, protected data
+// connections that resume the control connection's session, and CCC.
+
+package ftp
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+)
+
+// DefaultImplicitTLSPort is the conventional port of implicit FTPS.
+const DefaultImplicitTLSPort = "990"
+
+// ErrTLSRequired is matched when TLS was asked for and the server refused
+// AUTH TLS, or logged the client in before any authentication. No
+// credentials were sent.
+var ErrTLSRequired = errors.New("ftp: the server does not offer the TLS that was required")
+
+// ErrPipelinedTLS is matched when the server sent bytes after its 234 reply
+// to AUTH TLS, before the handshake: text that would be read as if it came
+// through TLS (the attack of CVE-2021-22947). The connection is closed.
+var ErrPipelinedTLS = errors.New("ftp: server sent data before the TLS handshake")
+
+// tlsConfig returns the TLS config for a session with the server whose name
+// (or IP) is host: verification on, TLS 1.2 at least, a session cache that
+// the data connections share.
+func (c *Config) tlsConfig(host string) *tls.Config {
+	var tc *tls.Config
+	if c.TLSConfig != nil {
+		tc = c.TLSConfig.Clone()
+	} else {
+		tc = &tls.Config{}
+	}
+	if tc.ServerName == "" {
+		// An IP address here still verifies against the certificate's IP
+		// names and, above all, keys the session cache: without it the
+		// cache key holds the port, and data connections never resume.
+		tc.ServerName = host
+	}
+	if tc.MinVersion < tls.VersionTLS12 {
+		tc.MinVersion = tls.VersionTLS12
+	}
+	if tc.ClientSessionCache == nil {
+		tc.ClientSessionCache = tls.NewLRUClientSessionCache(8)
+	}
+	return tc
+}
+
+// handshake runs a TLS client handshake over nc within ctx.
+func handshake(ctx context.Context, nc net.Conn, tc *tls.Config, what string) (*tls.Conn, error) {
+	tlsConn := tls.Client(nc, tc)
+	if err := tlsConn.HandshakeContext(ctx); err != nil {
+		return nil, &TLSError{Op: what, Err: err}
+	}
+	return tlsConn, nil
+}
+
+// TLSError reports a failed TLS handshake or TLS negotiation.
+type TLSError struct {
+	Op  string // "control", "data" or the command
+	Err error
+}
+
+func (e *TLSError) Error() string { return fmt.Sprintf("ftp: TLS %s: %v", e.Op, e.Err) }
+
+func (e *TLSError) Unwrap() error { return e.Err }
+
+// startImplicitTLS wraps a fresh control connection in TLS before the greeting.
+func (c *Conn) startImplicitTLS(ctx context.Context) error {
+	tlsConn, err := handshake(ctx, c.nc, c.tlsConf, "control")
+	if err != nil {
+		return err
+	}
+	c.setControl(tlsConn)
+	return nil
+}
+
+// setControl swaps the control connection, as after AUTH TLS or CCC.
+func (c *Conn) setControl(nc net.Conn) {
+	c.nc = nc
+	c.br = newControlReader(nc)
+	c.rr = replyReader{r: c.br}
+}
+
+// authTLS runs AUTH TLS and the handshake. It returns nil without TLS only
+// when the caller allowed plain text.
+func (c *Conn) authTLS(ctx context.Context) error {
+	r, err := c.cmd(ctx, "AUTH", "TLS", StatusAuthOK)
+	if err != nil {
+		var fe *Error
+		if errors.As(err, &fe) {
+			if c.cfg.TLS == TLSExplicitIfAvailable {
+				c.tlsConf = nil
+				return nil
+			}
+			err = fmt.Errorf("%w: %w", ErrTLSRequired, err)
+			c.abandon(err)
+		}
+		return err
+	}
+	_ = r
+	if c.br.Buffered() > 0 {
+		// Anything already here would be taken as protected text.
+		err := fmt.Errorf("%w (%d bytes after 234)", ErrPipelinedTLS, c.br.Buffered())
+		c.abandon(err)
+		return err
+	}
+	tlsConn, err := handshake(ctx, c.nc, c.tlsConf, "AUTH TLS")
+	if err != nil {
+		c.abandon(err)
+		return err
+	}
+	c.setControl(tlsConn)
+	return nil
+}
+
+// protect runs PBSZ 0 and PROT P (or PROT C when ClearData) after login,
+// then CCC when asked.
+func (c *Conn) protect(ctx context.Context) error {
+	if _, err := c.cmd(ctx, "PBSZ", "0", 2); err != nil {
+		return err
+	}
+	level := "P"
+	if c.cfg.ClearData {
+		level = "C"
+	}
+	if _, err := c.cmd(ctx, "PROT", level, 2); err != nil {
+		return err
+	}
+	c.protData = level == "P"
+	if c.cfg.ClearControl {
+		return c.clearControl(ctx)
+	}
+	return nil
+}
+
+// clearControl sends CCC and returns the control connection to plain text:
+// both sides end TLS with close_notify and the TCP connection stays.
+func (c *Conn) clearControl(ctx context.Context) error {
+	if _, err := c.cmd(ctx, "CCC", "", 2); err != nil {
+		return err
+	}
+	tlsConn, ok := c.nc.(*tls.Conn)
+	if !ok {
+		return nil
+	}
+	raw := tlsConn.NetConn()
+	stop := c.watch(ctx)
+	defer stop()
+	raw.SetDeadline(time.Now().Add(c.cfg.dialTimeout()))
+	// Our close_notify, then the server's: once it is read, what follows on
+	// the socket is plain text.
+	if err := tlsConn.CloseWrite(); err != nil {
+		return c.fail(ctx, "CCC", err)
+	}
+	if _, err := io.Copy(io.Discard, c.br); err != nil {
+		return c.fail(ctx, "CCC", err)
+	}
+	raw.SetDeadline(time.Time{})
+	c.nc = raw
+	c.br = bufio.NewReaderSize(raw, 4096)
+	c.rr = replyReader{r: c.br}
+	return nil
+}
+
+// protectData wraps a data connection in TLS when PROT P is in force. It is
+// called only after the transfer command was sent: some servers accept the
+// data connection only then, and a handshake started earlier would wait for
+// their idle timeout.
+func (c *Conn) protectData(ctx context.Context, data net.Conn) (net.Conn, error) {
+	if !c.protData {
+		return data, nil
+	}
+	tlsConn, err := handshake(ctx, data, c.tlsConf, "data")
+	if err != nil {
+		data.Close()
+		return nil, err
+	}
+	return tlsConn, nil
+}
+
+// TLSConnectionState returns the state of the control connection's TLS,
+// and false when the control connection is not (or no longer) protected.
+func (c *Conn) TLSConnectionState() (tls.ConnectionState, bool) {
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		return tc.ConnectionState(), true
+	}
+	return tls.ConnectionState{}, false
+}

@@ -1,0 +1,170 @@
+// TLS against the in-process server: explicit and implicit, session reuse,
+// verification, refusal.
+
+package ftp
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	ftpserver "github.com/fclairamb/ftpserverlib"
+	"github.com/seed362563c3/ftp/internal/embedded"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// resumeLog records, for each TLS connection the server accepted, whether
+// it resumed an earlier session.
+type resumeLog struct {
+	mu      sync.Mutex
+	resumed []bool
+}
+
+func (l *resumeLog) verify(cs tls.ConnectionState) error {
+	l.mu.Lock()
+	l.resumed = append(l.resumed, cs.DidResume)
+	l.mu.Unlock()
+	return nil
+}
+
+func (l *resumeLog) all() []bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]bool(nil), l.resumed...)
+}
+
+func startTLSServer(t *testing.T, mode ftpserver.TLSRequirement) (*embedded.Server, *embedded.Certificate, *resumeLog) {
+	t.Helper()
+	cert, err := embedded.NewCertificate()
+	require.NoError(t, err)
+	log := &resumeLog{}
+	sc := cert.ServerConfig()
+	sc.VerifyConnection = log.verify
+	srv := startServer(t, embedded.Options{User: "u", Password: "p", TLS: sc, TLSRequired: mode})
+	return srv, cert, log
+}
+
+func TestTLSRoundTrip(t *testing.T) {
+	cases := []struct {
+		name    string
+		mode    TLSMode
+		server  ftpserver.TLSRequirement
+		version uint16
+		active  bool
+	}{
+		{"explicit TLS1.3", TLSExplicit, ftpserver.MandatoryEncryption, tls.VersionTLS13, false},
+		{"explicit TLS1.2", TLSExplicit, ftpserver.MandatoryEncryption, tls.VersionTLS12, false},
+		{"explicit active", TLSExplicit, ftpserver.MandatoryEncryption, tls.VersionTLS13, true},
+		{"implicit TLS1.3", TLSImplicit, ftpserver.ImplicitEncryption, tls.VersionTLS13, false},
+		{"implicit TLS1.2", TLSImplicit, ftpserver.ImplicitEncryption, tls.VersionTLS12, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, cert, log := startTLSServer(t, tc.server)
+			cfg := &Config{User: "u", Password: "p", TLS: tc.mode,
+				TLSConfig: &tls.Config{RootCAs: cert.Pool, MaxVersion: tc.version}}
+			if tc.active {
+				cfg.Active = &ActiveConfig{}
+			}
+			ctx := testCtx(t)
+			c, err := Dial(ctx, srv.Addr, cfg)
+			require.NoError(t, err)
+			defer c.Close()
+			state, ok := c.TLSConnectionState()
+			require.True(t, ok)
+			assert.Equal(t, tc.version, state.Version)
+
+			data := randomBytes(t, 2<<20+3)
+			_, err = c.Store(ctx, "f", bytes.NewReader(data))
+			require.NoError(t, err)
+			onDisk, err := os.ReadFile(filepath.Join(srv.Root, "f"))
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(data, onDisk))
+
+			r, err := c.RetrieveFrom(ctx, "f", 100)
+			require.NoError(t, err)
+			var got bytes.Buffer
+			_, err = io.Copy(&got, r)
+			require.NoError(t, err)
+			require.NoError(t, r.Close())
+			require.True(t, bytes.Equal(data[100:], got.Bytes()))
+
+			// Empty files both ways: the handshake still happens.
+			_, err = c.Store(ctx, "empty", bytes.NewReader(nil))
+			require.NoError(t, err)
+			r, err = c.Retrieve(ctx, "empty")
+			require.NoError(t, err)
+			b, err := io.ReadAll(r)
+			require.NoError(t, err)
+			assert.Empty(t, b)
+			require.NoError(t, r.Close())
+
+			entries, err := c.List(ctx, "/")
+			require.NoError(t, err)
+			assert.Len(t, entries, 2)
+
+			// Every data connection resumed the control session.
+			resumed := log.all()
+			require.GreaterOrEqual(t, len(resumed), 6)
+			assert.False(t, resumed[0], "the control connection is a full handshake")
+			for i, r := range resumed[1:] {
+				assert.True(t, r, "data connection %d did not resume the session", i+1)
+			}
+		})
+	}
+}
+
+func TestTLSVerifiesCertificate(t *testing.T) {
+	srv, _, _ := startTLSServer(t, ftpserver.MandatoryEncryption)
+	_, err := Dial(testCtx(t), srv.Addr, &Config{User: "u", Password: "p", TLS: TLSExplicit})
+	require.Error(t, err)
+	var te *TLSError
+	require.True(t, errors.As(err, &te), "got %v", err)
+	var unknown x509UnknownAuthority
+	assert.True(t, errors.As(err, &unknown), "got %v", err)
+}
+
+func TestTLSRefusedSendsNoCredentials(t *testing.T) {
+	srv := startServer(t, embedded.Options{User: "u", Password: "p"}) // no TLS configured
+	before := srv.Clients()
+	_, err := Dial(testCtx(t), srv.Addr, &Config{User: "u", Password: "p", TLS: TLSExplicit})
+	require.ErrorIs(t, err, ErrTLSRequired)
+	var fe *Error
+	require.True(t, errors.As(err, &fe))
+	assert.Equal(t, "AUTH TLS", fe.Command)
+	assert.Equal(t, before+1, srv.Clients())
+
+	// Asked for "TLS if available", the session goes on in plain text.
+	c, err := Dial(testCtx(t), srv.Addr, &Config{User: "u", Password: "p", TLS: TLSExplicitIfAvailable})
+	require.NoError(t, err)
+	defer c.Close()
+	_, ok := c.TLSConnectionState()
+	assert.False(t, ok)
+	require.NoError(t, c.NoOp(testCtx(t)))
+}
+
+func TestTLSClearData(t *testing.T) {
+	srv, cert, _ := startTLSServer(t, ftpserver.ClearOrEncrypted)
+	ctx := testCtx(t)
+	c, err := Dial(ctx, srv.Addr, &Config{User: "u", Password: "p", TLS: TLSExplicit, ClearData: true,
+		TLSConfig: &tls.Config{RootCAs: cert.Pool}})
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Store(ctx, "clear", bytes.NewReader([]byte("plain data")))
+	require.NoError(t, err)
+	r, err := c.Retrieve(ctx, "clear")
+	require.NoError(t, err)
+	assert.False(t, r.t.tls, "PROT C keeps data in plain text")
+	b, err := io.ReadAll(r)
+	require.NoError(t, err)
+	assert.Equal(t, "plain data", string(b))
+}
+
+type x509UnknownAuthority = x509.UnknownAuthorityError
