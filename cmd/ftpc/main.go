@@ -24,6 +24,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -73,12 +75,16 @@ commands:
 
 URL: ftp://[user[:password]@]host[:port]/path; the path is relative to the
 login directory, ftp://host//abs is absolute. FTP_PASSWORD supplies a
-password the URL leaves out.
+password the URL leaves out. ftps:// is implicit TLS (port 990), ftpes://
+explicit TLS (AUTH TLS); certificates are verified.
 
 flags (before or after the command's arguments):
   --active         active mode (EPRT/PORT) instead of passive
   --debug          log the control dialogue to standard error (PASS masked)
   --timeout D      bound each connection attempt and each reply (e.g. 10s)
+  --tls            explicit TLS for ftp:// URLs (as ftpes://)
+  --cacert FILE    trust the PEM certificates in FILE instead of the system roots
+  --insecure       skip certificate verification (dangerous)
   --resume         get: continue a partial local file; put: a partial remote one
   -p               mkdir: create missing parents
 `
@@ -91,6 +97,10 @@ type options struct {
 	resume  bool
 	parents bool
 	size    sizeFlag // demo only
+
+	tls      bool   // explicit TLS for ftp:// URLs
+	cacert   string // PEM file of trusted certificates
+	insecure bool   // skip certificate verification
 }
 
 // session is what a command runs with.
@@ -146,6 +156,9 @@ func globalFlags(fs *flag.FlagSet, o *options) {
 	fs.BoolVar(&o.active, "active", o.active, "active mode (EPRT/PORT)")
 	fs.BoolVar(&o.debug, "debug", o.debug, "log the control dialogue to standard error")
 	fs.DurationVar(&o.timeout, "timeout", o.timeout, "bound on each connection attempt and each reply")
+	fs.BoolVar(&o.tls, "tls", o.tls, "explicit TLS (AUTH TLS) for ftp:// URLs")
+	fs.StringVar(&o.cacert, "cacert", o.cacert, "PEM `file` of certificates to trust instead of the system roots")
+	fs.BoolVar(&o.insecure, "insecure", o.insecure, "do not verify the server's certificate (dangerous)")
 }
 
 // run is the whole command: it parses args, runs the command and returns
@@ -242,6 +255,7 @@ type target struct {
 	user     string // "" for anonymous
 	password string
 	path     string // relative to the login directory, or absolute; "" is the login directory
+	tls      ftp.TLSMode
 }
 
 // parseURL parses ftp://[user[:password]@]host[:port]/path. Errors are usage
@@ -251,10 +265,14 @@ func parseURL(raw string) (*target, error) {
 	if err != nil {
 		return nil, usagef("bad URL: %v", err)
 	}
+	mode := ftp.TLSNone
+	defaultPort := ftp.DefaultPort
 	switch strings.ToLower(u.Scheme) {
 	case "ftp":
-	case "ftps", "ftpes":
-		return nil, usagef("%s:// (FTP over TLS) is not supported yet", strings.ToLower(u.Scheme))
+	case "ftps":
+		mode, defaultPort = ftp.TLSImplicit, ftp.DefaultImplicitTLSPort
+	case "ftpes":
+		mode = ftp.TLSExplicit
 	case "":
 		return nil, usagef("%q is not a URL: want ftp://host/path", raw)
 	default:
@@ -269,14 +287,14 @@ func parseURL(raw string) (*target, error) {
 	}
 	port := u.Port()
 	if port == "" {
-		port = ftp.DefaultPort
+		port = defaultPort
 	} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 		return nil, usagef("URL %q: bad port %q", raw, port)
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		return nil, usagef("URL %q has a query or fragment: write '?' as %%3F and '#' as %%23", raw)
 	}
-	t := &target{addr: net.JoinHostPort(host, port)}
+	t := &target{addr: net.JoinHostPort(host, port), tls: mode}
 	if u.User != nil {
 		t.user = u.User.Username()
 		if pw, ok := u.User.Password(); ok {
@@ -292,8 +310,26 @@ func parseURL(raw string) (*target, error) {
 }
 
 // config builds the Config for t from the flags.
-func (s *session) config(t *target) *ftp.Config {
-	cfg := &ftp.Config{User: t.user, Password: t.password}
+func (s *session) config(t *target) (*ftp.Config, error) {
+	cfg := &ftp.Config{User: t.user, Password: t.password, TLS: t.tls}
+	if s.opts.tls && cfg.TLS == ftp.TLSNone {
+		cfg.TLS = ftp.TLSExplicit
+	}
+	if cfg.TLS != ftp.TLSNone {
+		tc := &tls.Config{InsecureSkipVerify: s.opts.insecure}
+		if s.opts.cacert != "" {
+			pemBytes, err := os.ReadFile(s.opts.cacert)
+			if err != nil {
+				return nil, fmt.Errorf("--cacert: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pemBytes) {
+				return nil, usagef("--cacert %s: no PEM certificate in it", s.opts.cacert)
+			}
+			tc.RootCAs = pool
+		}
+		cfg.TLSConfig = tc
+	}
 	if s.opts.active {
 		cfg.Active = &ftp.ActiveConfig{}
 	}
@@ -304,7 +340,7 @@ func (s *session) config(t *target) *ftp.Config {
 		cfg.DialTimeout = s.opts.timeout
 		cfg.ReplyTimeout = s.opts.timeout
 	}
-	return cfg
+	return cfg, nil
 }
 
 // connect parses rawURL and logs in.
@@ -313,7 +349,11 @@ func (s *session) connect(ctx context.Context, rawURL string) (*target, *ftp.Con
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := ftp.Dial(ctx, t.addr, s.config(t))
+	cfg, err := s.config(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := ftp.Dial(ctx, t.addr, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -406,7 +446,11 @@ func cmdGet(ctx context.Context, s *session, args []string) error {
 	if local == "-" && s.opts.resume {
 		return usagef("get: --resume needs a local file, not standard output")
 	}
-	c, err := ftp.Dial(ctx, t.addr, s.config(t))
+	cfg, err := s.config(t)
+	if err != nil {
+		return err
+	}
+	c, err := ftp.Dial(ctx, t.addr, cfg)
 	if err != nil {
 		return err
 	}
@@ -501,7 +545,11 @@ func cmdPut(ctx context.Context, s *session, args []string) error {
 	if !fi.Mode().IsRegular() {
 		return fmt.Errorf("put: %s is not a regular file", local)
 	}
-	c, err := ftp.Dial(ctx, t.addr, s.config(t))
+	cfg, err := s.config(t)
+	if err != nil {
+		return err
+	}
+	c, err := ftp.Dial(ctx, t.addr, cfg)
 	if err != nil {
 		return err
 	}
@@ -616,7 +664,11 @@ func withPath(ctx context.Context, s *session, rawURL, what string, fn func(c *f
 	if err != nil {
 		return err
 	}
-	c, err := ftp.Dial(ctx, t.addr, s.config(t))
+	cfg, err := s.config(t)
+	if err != nil {
+		return err
+	}
+	c, err := ftp.Dial(ctx, t.addr, cfg)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	ftpserver "github.com/fclairamb/ftpserverlib"
 	"github.com/seed362563c3/ftp/internal/embedded"
 )
 
@@ -119,8 +120,6 @@ func TestParseURL(t *testing.T) {
 func TestParseURLErrors(t *testing.T) {
 	tests := []struct{ url, want string }{
 		{"http://example.com/x", "unsupported URL scheme"},
-		{"ftps://example.com/x", "not supported yet"},
-		{"ftpes://example.com/x", "not supported yet"},
 		{"example.com/x", "not a URL"},
 		{"ftp:///x", "names no host"},
 		{"ftp://h:99999/x", "bad port"},
@@ -177,10 +176,49 @@ func TestBadSchemeIsUsageError(t *testing.T) {
 	r := ftpc("ls", "http://127.0.0.1/")
 	requireOneLineError(t, r, exitUsage)
 	assert.Contains(t, r.stderr, `unsupported URL scheme "http"`)
+}
 
-	r = ftpc("get", "ftps://127.0.0.1/file")
-	requireOneLineError(t, r, exitUsage)
-	assert.Contains(t, r.stderr, "not supported yet")
+func TestTLSURLs(t *testing.T) {
+	cert, err := embedded.NewCertificate()
+	require.NoError(t, err)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(caFile, cert.PEM, 0o600))
+	data := randomBytes(100<<10, 7)
+	local := filepath.Join(t.TempDir(), "in.bin")
+	require.NoError(t, os.WriteFile(local, data, 0o600))
+	auth := testUser + ":s3cr%23t%20p%40ss@"
+
+	explicit, err := embedded.Start(embedded.Options{User: testUser, Password: testPassword, Root: t.TempDir(),
+		TLS: cert.ServerConfig(), TLSRequired: ftpserver.MandatoryEncryption})
+	require.NoError(t, err)
+	t.Cleanup(func() { explicit.Close() })
+	implicit, err := embedded.Start(embedded.Options{User: testUser, Password: testPassword, Root: t.TempDir(),
+		TLS: cert.ServerConfig(), TLSRequired: ftpserver.ImplicitEncryption})
+	require.NoError(t, err)
+	t.Cleanup(func() { implicit.Close() })
+
+	for _, base := range []string{
+		"ftpes://" + auth + explicit.Addr + "/",
+		"ftps://" + auth + implicit.Addr + "/",
+	} {
+		requireOK(t, ftpc("put", "--cacert", caFile, local, base+"x.bin"))
+		out := filepath.Join(t.TempDir(), "out.bin")
+		requireOK(t, ftpc("get", "--cacert", caFile, base+"x.bin", out))
+		got, err := os.ReadFile(out)
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(data, got))
+	}
+	onDisk, err := os.ReadFile(filepath.Join(explicit.Root, "x.bin"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(data, onDisk))
+
+	// --tls on ftp:// is explicit TLS too.
+	requireOK(t, ftpc("size", "--tls", "--cacert", caFile, "ftp://"+auth+explicit.Addr+"/x.bin"))
+	// Without the CA the certificate is refused; --insecure accepts it.
+	r := ftpc("size", "ftpes://"+auth+explicit.Addr+"/x.bin")
+	requireOneLineError(t, r, 1)
+	assert.Contains(t, r.stderr, "certificate")
+	requireOK(t, ftpc("size", "--insecure", "ftpes://"+auth+explicit.Addr+"/x.bin"))
 }
 
 func TestList(t *testing.T) {
