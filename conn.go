@@ -66,7 +66,11 @@ var aLongTimeAgo = time.Unix(1, 0)
 // validateArg rejects text that would end the command line early.
 func validateArg(verb, arg string) error {
 	if strings.ContainsAny(arg, "\r\n\x00") || strings.ContainsAny(verb, "\r\n\x00 ") {
-		return fmt.Errorf("ftp: %s: %w: %q contains CR, LF or NUL", strings.TrimSpace(verb), ErrInvalidArgument, arg)
+		shown := fmt.Sprintf("%q", arg)
+		if strings.EqualFold(verb, "PASS") {
+			shown = "the password"
+		}
+		return fmt.Errorf("ftp: %s: %w: %s contains CR, LF or NUL", strings.TrimSpace(verb), ErrInvalidArgument, shown)
 	}
 	return nil
 }
@@ -242,7 +246,7 @@ func (c *Conn) readReplyWithin(ctx context.Context, cmd string, timeout time.Dur
 	}
 	if r.Code == StatusNotAvailable {
 		// 421: the server is closing the control connection.
-		e := &Error{Command: cmd, Code: r.Code, Msg: r.Message}
+		e := &Error{Command: cmdName(cmd), Code: r.Code, Msg: r.Message}
 		c.abandon(e)
 		return r, e
 	}

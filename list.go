@@ -27,6 +27,9 @@ func newControlReader(nc net.Conn) *bufio.Reader { return bufio.NewReaderSize(nc
 // ".." are left out. Lines that no format describes make the error a
 // *ListError, returned beside the entries that were understood.
 func (c *Conn) List(ctx context.Context, dir string) ([]*Entry, error) {
+	if err := validateArg("LIST", dir); err != nil {
+		return nil, err
+	}
 	feats, err := c.Features(ctx)
 	if err != nil {
 		return nil, err

@@ -21,13 +21,7 @@ func unparsed(kind, why, line string) error {
 
 // trimEOL drops one trailing line terminator (CRLF, LF or CR).
 func trimEOL(s string) string {
-	if strings.HasSuffix(s, "\n") {
-		s = s[:len(s)-1]
-	}
-	if strings.HasSuffix(s, "\r") {
-		s = s[:len(s)-1]
-	}
-	return s
+	return strings.TrimSuffix(strings.TrimSuffix(s, "\n"), "\r")
 }
 
 // hasBadByte reports whether s holds a NUL, CR or LF, none of which can be

@@ -91,7 +91,10 @@ func mentionsPermission(msg string) bool {
 
 // ProtocolError reports a reply, or a part of one, that breaks the rules of
 // the protocol: a bad code, an overlong line, an unterminated multi-line
-// reply, an unparsable 227 address. The connection is closed after one.
+// reply, an unparsable 227 address. One met while reading or on the way to
+// a data connection closes the Conn; one in the text of a complete reply
+// (a PWD path without its closing quote, a SIZE without a number) leaves
+// it usable.
 type ProtocolError struct {
 	Command string // the command whose reply was being read, "" for the greeting
 	Reason  string
@@ -117,10 +120,10 @@ var (
 	ErrClosed = errors.New("ftp: connection closed")
 	// ErrNotSupported is matched by errors for commands or features the
 	// server does not offer (502/504 replies and features absent from FEAT).
-	ErrNotSupported = errors.New("ftp: not supported by the server")
+	ErrNotSupported = errors.New("not supported by the server")
 	// ErrInvalidArgument is matched by errors for arguments that would break
 	// the command line: CR, LF or NUL anywhere in them.
-	ErrInvalidArgument = errors.New("ftp: invalid argument")
+	ErrInvalidArgument = errors.New("invalid argument")
 	// ErrBusy is returned when a command is issued while a transfer's data
 	// stream is still open on the same Conn.
 	ErrBusy = errors.New("ftp: a transfer is in progress on this connection")

@@ -169,6 +169,9 @@ func (c *Conn) clearControl(ctx context.Context) error {
 	return nil
 }
 
+// coalesceTLSWrites is switched off only by the benchmark that measures it.
+var coalesceTLSWrites = true
+
 // protectData wraps a data connection in TLS when PROT P is in force. It is
 // called only after the transfer command was sent: some servers accept the
 // data connection only then, and a handshake started earlier would wait for
@@ -177,9 +180,13 @@ func (c *Conn) protectData(ctx context.Context, data net.Conn) (net.Conn, error)
 	if !c.protData {
 		return data, nil
 	}
-	tlsConn, err := handshake(ctx, data, c.tlsConf, "data")
+	if !coalesceTLSWrites {
+		return handshake(ctx, data, c.tlsConf, "data")
+	}
+	cc := newCoalescingConn(data)
+	tlsConn, err := handshake(ctx, cc, c.tlsConf, "data")
 	if err != nil {
-		data.Close()
+		cc.Close()
 		return nil, err
 	}
 	return tlsConn, nil

@@ -455,6 +455,7 @@ func (r *Reader) Close() error {
 // means the server holds the data. The Conn is busy until Close.
 type Writer struct {
 	t      *transfer
+	dst    io.Writer // where data goes: the socket, TLS with flushing, or the ASCII converter
 	ascii  *lfWriter
 	n      int64
 	closed bool
@@ -462,9 +463,15 @@ type Writer struct {
 }
 
 func newWriter(t *transfer, ascii bool) *Writer {
-	w := &Writer{t: t}
+	w := &Writer{t: t, dst: t.data}
+	if tc, ok := t.data.(*tls.Conn); ok {
+		if cc, ok := tc.NetConn().(*coalescingConn); ok {
+			w.dst = flushWriter{w: tc, cc: cc}
+		}
+	}
 	if ascii && t.data != nil {
-		w.ascii = &lfWriter{w: t.data}
+		w.ascii = &lfWriter{w: w.dst}
+		w.dst = w.ascii
 	}
 	return w
 }
@@ -477,13 +484,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if w.t.data == nil {
 		return 0, fmt.Errorf("ftp: %s: the server accepted no data", w.t.line)
 	}
-	var n int
-	var err error
-	if w.ascii != nil {
-		n, err = w.ascii.Write(p)
-	} else {
-		n, err = w.t.data.Write(p)
-	}
+	n, err := w.dst.Write(p)
 	w.n += int64(n)
 	if err != nil {
 		return n, w.t.dataErr(err)
@@ -510,11 +511,7 @@ func (w *Writer) ReadFrom(src io.Reader) (int64, error) {
 		}
 		return n, nil
 	}
-	var dst io.Writer = w.t.data
-	if w.ascii != nil {
-		dst = w.ascii
-	}
-	tw := &trackedWriter{w: dst}
+	tw := &trackedWriter{w: w.dst}
 	tr := &trackedReader{r: src}
 	bp := bufPool.Get().(*[]byte)
 	n, err := io.CopyBuffer(tw, tr, *bp)

@@ -1,0 +1,107 @@
+// A socket wrapper beneath TLS data connections that turns crypto/tls's one
+// write per 16 KiB record into one write per large chunk.
+
+package ftp
+
+import (
+	"net"
+	"sync"
+)
+
+// coalesceSize holds one pooled chunk (bufSize) of plain text with the
+// overhead of its TLS records, so a chunk leaves in one write.
+const coalesceSize = bufSize + 16<<10
+
+var coalescePool = sync.Pool{New: func() any { b := make([]byte, coalesceSize); return &b }}
+
+// coalescingConn buffers writes until Flush, until the buffer is full, or
+// until a Read needs the peer's answer (a handshake message). crypto/tls
+// sits on top of it; nothing else may use it.
+type coalescingConn struct {
+	net.Conn
+	mu   sync.Mutex
+	wbuf *[]byte
+	wn   int
+}
+
+func newCoalescingConn(nc net.Conn) *coalescingConn {
+	return &coalescingConn{Conn: nc, wbuf: coalescePool.Get().(*[]byte)}
+}
+
+func (c *coalescingConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.wbuf == nil {
+		return c.Conn.Write(p)
+	}
+	written := 0
+	for len(p) > 0 {
+		if c.wn == 0 && len(p) >= len(*c.wbuf) {
+			n, err := c.Conn.Write(p)
+			return written + n, err
+		}
+		n := copy((*c.wbuf)[c.wn:], p)
+		c.wn += n
+		written += n
+		p = p[n:]
+		if c.wn == len(*c.wbuf) {
+			if err := c.flushLocked(); err != nil {
+				return written, err
+			}
+		}
+	}
+	return written, nil
+}
+
+// Flush writes what is buffered.
+func (c *coalescingConn) Flush() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.flushLocked()
+}
+
+func (c *coalescingConn) flushLocked() error {
+	if c.wn == 0 || c.wbuf == nil {
+		return nil
+	}
+	_, err := c.Conn.Write((*c.wbuf)[:c.wn])
+	c.wn = 0
+	return err
+}
+
+func (c *coalescingConn) Read(p []byte) (int, error) {
+	if err := c.Flush(); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
+}
+
+// flushWriter writes through TLS and then pushes the coalesced records out.
+type flushWriter struct {
+	w  net.Conn
+	cc *coalescingConn
+}
+
+func (f flushWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err != nil {
+		return n, err
+	}
+	return n, f.cc.Flush()
+}
+
+// Close flushes, closes the socket and gives the buffers back.
+func (c *coalescingConn) Close() error {
+	ferr := c.Flush()
+	err := c.Conn.Close()
+	c.mu.Lock()
+	if c.wbuf != nil {
+		coalescePool.Put(c.wbuf)
+		c.wbuf = nil
+	}
+	c.mu.Unlock()
+	if ferr != nil && err == nil {
+		err = ferr
+	}
+	return err
+}
