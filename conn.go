@@ -48,6 +48,8 @@ type Conn struct {
 	wantType TransferType
 	busy     atomic.Bool // a data stream is open
 	utf8Sent bool
+	// preLoggedIn: the greeting was 230, the server needs no login.
+	preLoggedIn bool
 	welcome  string
 }
 
@@ -312,15 +314,21 @@ func (c *Conn) greet(ctx context.Context) error {
 		case StatusReady:
 			c.welcome = r.Message
 			return nil
-		default:
-			var err error = &Error{Command: "greeting", Code: r.Code, Msg: r.Message}
-			if r.Code == StatusLoggedIn && c.cfg.TLS != TLSNone && c.cfg.TLS != TLSImplicit {
-				// Logged in before any authentication: credentials would
-				// go out in plain text.
-				err = fmt.Errorf("%w: %w", ErrTLSRequired, err)
+		case StatusLoggedIn:
+			// Logged in before any authentication. With TLS required the
+			// session would run in plain text: refuse it.
+			if c.cfg.TLS == TLSExplicit {
+				err := fmt.Errorf("%w: %w", ErrTLSRequired, &Error{Command: "greeting", Code: r.Code, Msg: r.Message})
+				c.abandon(err)
+				return err
 			}
-			c.abandon(err)
-			return err
+			c.welcome = r.Message
+			c.preLoggedIn = true
+			return nil
+		default:
+			e := &Error{Command: "greeting", Code: r.Code, Msg: r.Message}
+			c.abandon(e)
+			return e
 		}
 	}
 	e := &ProtocolError{Command: "greeting", Reason: "too many 120 replies"}

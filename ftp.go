@@ -92,14 +92,19 @@ func newConn(ctx context.Context, nc net.Conn, cfg *Config, host string) (*Conn,
 	if err := c.greet(ctx); err != nil {
 		return nil, err
 	}
-	if cfg.TLS == TLSExplicit || cfg.TLS == TLSExplicitIfAvailable {
+	if (cfg.TLS == TLSExplicit || cfg.TLS == TLSExplicitIfAvailable) && !c.preLoggedIn {
 		if err := c.authTLS(ctx); err != nil {
 			return nil, err
 		}
 	}
-	if err := c.login(ctx); err != nil {
-		c.abandon(err)
-		return nil, err
+	if c.preLoggedIn && cfg.TLS == TLSExplicitIfAvailable {
+		c.tlsConf = nil
+	}
+	if !c.preLoggedIn {
+		if err := c.login(ctx); err != nil {
+			c.abandon(err)
+			return nil, err
+		}
 	}
 	if c.tlsConf != nil {
 		if err := c.protect(ctx); err != nil {

@@ -168,3 +168,63 @@ func TestTLSClearData(t *testing.T) {
 }
 
 type x509UnknownAuthority = x509.UnknownAuthorityError
+
+func TestTLSPipelinedAfter234Aborts(t *testing.T) {
+	srv := startFake(t, func(sc *fakeScript) {
+		sc.send("220 hi\r\n")
+		sc.expect("AUTH TLS\r\n")
+		// A reply injected before the handshake would be read as if it had
+		// come through TLS.
+		sc.send("234 go ahead\r\n230 you are in\r\n")
+		sc.expectEOF()
+	})
+	cfg := fakeConfig()
+	cfg.TLS = TLSExplicit
+	_, err := Dial(fakeTestCtx(t), srv.Addr, cfg)
+	require.ErrorIs(t, err, ErrPipelinedTLS)
+	assert.Equal(t, "AUTH TLS\r\n", srv.transcript(), "no handshake, no USER, no PASS")
+}
+
+func TestTLSGreeting230SendsNoCredentials(t *testing.T) {
+	srv := startFake(t, func(sc *fakeScript) {
+		sc.send("230 already logged in\r\n")
+		sc.expectEOF()
+	})
+	cfg := fakeConfig()
+	cfg.TLS = TLSExplicit
+	_, err := Dial(fakeTestCtx(t), srv.Addr, cfg)
+	require.ErrorIs(t, err, ErrTLSRequired)
+	assert.Empty(t, srv.transcript())
+
+	// "TLS if available" accepts the session as it is, still without
+	// sending credentials.
+	srv = startFake(t, func(sc *fakeScript) {
+		sc.send("230 already logged in\r\n")
+		sc.expect("NOOP\r\n")
+		sc.send("200 ok\r\n")
+		sc.quit()
+	})
+	cfg.TLS = TLSExplicitIfAvailable
+	c, err := Dial(fakeTestCtx(t), srv.Addr, cfg)
+	require.NoError(t, err)
+	require.NoError(t, c.NoOp(fakeTestCtx(t)))
+	require.NoError(t, c.Close())
+	assert.Equal(t, "NOOP\r\nQUIT\r\n", srv.transcript())
+}
+
+func TestTLSAuthRefusedSendsNoCredentials(t *testing.T) {
+	srv := startFake(t, func(sc *fakeScript) {
+		sc.send("220 hi\r\n")
+		sc.expect("AUTH TLS\r\n")
+		sc.send("502 no TLS here\r\n")
+		sc.expectEOF()
+	})
+	cfg := fakeConfig()
+	cfg.TLS = TLSExplicit
+	_, err := Dial(fakeTestCtx(t), srv.Addr, cfg)
+	require.ErrorIs(t, err, ErrTLSRequired)
+	var fe *Error
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, 502, fe.Code)
+	assert.Equal(t, "AUTH TLS\r\n", srv.transcript())
+}
