@@ -50,7 +50,7 @@ type Conn struct {
 	utf8Sent bool
 	// preLoggedIn: the greeting was 230, the server needs no login.
 	preLoggedIn bool
-	welcome  string
+	welcome     string
 }
 
 // TransferType is the representation type set with TYPE.
