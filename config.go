@@ -125,6 +125,11 @@ type Config struct {
 	// protected as PROT chose.
 	ClearControl bool
 
+	// KeepAlive, when positive, sends NOOP on the control connection at
+	// this interval while a transfer's data flows, for firewalls and NAT
+	// that drop idle connections. Zero (the default) sends none.
+	KeepAlive time.Duration
+
 	// DisableUTF8 keeps the client from sending OPTS UTF8 ON.
 	DisableUTF8 bool
 	// DisableMLSD makes List use LIST even when MLSD is advertised.

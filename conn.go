@@ -48,6 +48,9 @@ type Conn struct {
 	wantType TransferType
 	busy     atomic.Bool // a data stream is open
 	utf8Sent bool
+	hashAlgo string // the algorithm chosen with OPTS HASH
+	// owedNoops counts keepalive NOOPs whose answers are still to be read.
+	owedNoops int
 	// preLoggedIn: the greeting was 230, the server needs no login.
 	preLoggedIn bool
 	welcome     string

@@ -32,14 +32,16 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b 
 
 // transfer is one open data connection and the command it serves.
 type transfer struct {
-	c       *Conn
-	data    net.Conn
-	line    string // the transfer command as logged
-	prelim  Reply  // the 1xx reply, or the final one when no data followed
-	tls     bool   // data is a *tls.Conn
-	done    bool   // the final reply was read
-	stopCtx func() bool
-	ctx     context.Context
+	c      *Conn
+	data   net.Conn
+	line   string // the transfer command as logged
+	prelim Reply  // the 1xx reply, or the final one when no data followed
+	tls    bool   // data is a *tls.Conn
+
+	kaStop, kaDone chan struct{} // the keepalive goroutine, when running
+	done           bool          // the final reply was read
+	stopCtx        func() bool
+	ctx            context.Context
 }
 
 // openData runs REST (when offset > 0), EPSV/PASV or EPRT/PORT and the
@@ -95,6 +97,7 @@ func (c *Conn) openData(ctx context.Context, verb, arg string, offset int64, bin
 		t.ctx = ctx
 		t.stopCtx = c.watchData(ctx, t.data)
 		c.busy.Store(true)
+		t.startKeepalive()
 		return t, nil
 	}
 }
@@ -231,16 +234,44 @@ func (c *Conn) readPrelim(ctx context.Context, line string) (Reply, error) {
 	return r, nil
 }
 
+// readOwed reads the next reply of a transfer, skipping the answers to
+// keepalive NOOPs sent while the data flowed (200, which no transfer
+// command answers).
+func (c *Conn) readOwed(ctx context.Context, line string) (Reply, error) {
+	for {
+		r, err := c.readReply(ctx, line)
+		if err != nil || r.Code != StatusCommandOK || c.owedNoops == 0 {
+			return r, err
+		}
+		c.owedNoops--
+	}
+}
+
+// drainNoops reads the NOOP answers still owed after a transfer ended:
+// servers that serve one command at a time answer them only now.
+func (c *Conn) drainNoops(ctx context.Context) error {
+	for c.owedNoops > 0 {
+		c.owedNoops--
+		if _, err := c.readReply(ctx, "NOOP"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // readFinal reads the reply that ends a transfer, skipping further 1xx
 // replies (restart markers), and checks it is a success.
 func (c *Conn) readFinal(ctx context.Context, line string) (Reply, error) {
 	for range 100 {
-		r, err := c.readReply(ctx, line)
+		r, err := c.readOwed(ctx, line)
 		if err != nil {
 			return r, err
 		}
 		if r.Class() == 1 {
 			continue
+		}
+		if err := c.drainNoops(ctx); err != nil {
+			return r, err
 		}
 		if r.Class() != 2 {
 			return r, &Error{Command: line, Code: r.Code, Msg: r.Message}
@@ -265,7 +296,7 @@ func (c *Conn) abortCommand(ctx context.Context, line string, finalRead bool) er
 	}
 	if !finalRead {
 		for {
-			r, err := c.readReply(ctx, line)
+			r, err := c.readOwed(ctx, line)
 			if err != nil {
 				return err
 			}
@@ -274,13 +305,72 @@ func (c *Conn) abortCommand(ctx context.Context, line string, finalRead bool) er
 			}
 			if r.Code == StatusDataConnectionOpen {
 				// 225 is ABOR's own answer: the command ended silently.
-				return nil
+				return c.drainNoops(ctx)
 			}
 			break
 		}
 	}
-	_, err := c.readReply(ctx, "ABOR")
-	return err
+	if _, err := c.readOwed(ctx, "ABOR"); err != nil {
+		return err
+	}
+	return c.drainNoops(ctx)
+}
+
+// startKeepalive sends NOOP on the control connection every
+// Config.KeepAlive while the data flows, so that firewalls and NAT keep the
+// idle control connection; the answers are read when the transfer ends.
+func (t *transfer) startKeepalive() {
+	every := t.c.cfg.KeepAlive
+	if every <= 0 || t.data == nil {
+		return
+	}
+	t.kaStop, t.kaDone = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(t.kaDone)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-t.kaStop:
+				return
+			case <-tick.C:
+				if !t.c.sendKeepalive() {
+					return
+				}
+			}
+		}
+	}()
+}
+
+// stopKeepalive ends the NOOPs; after it, c.owedNoops is final.
+func (t *transfer) stopKeepalive() {
+	if t.kaStop != nil {
+		close(t.kaStop)
+		<-t.kaDone
+		t.kaStop = nil
+	}
+}
+
+// sendKeepalive writes one NOOP during a transfer and counts the answer owed.
+func (c *Conn) sendKeepalive() bool {
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	if c.closed.Load() {
+		return false
+	}
+	if c.cfg.Logger != nil {
+		c.cfg.Logger.Debug("ftp command", "send", "NOOP", "keepalive", true)
+	}
+	c.deadlineMu.Lock()
+	if !c.cancelled {
+		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.dialTimeout()))
+	}
+	c.deadlineMu.Unlock()
+	if _, err := io.WriteString(c.nc, "NOOP\r\n"); err != nil {
+		return false
+	}
+	c.owedNoops++
+	return true
 }
 
 func (c *Conn) abortTimeout() time.Duration {
@@ -292,6 +382,7 @@ func (c *Conn) abortTimeout() time.Duration {
 
 // finish closes the data connection and reads the final reply.
 func (t *transfer) finish() error {
+	t.stopKeepalive()
 	if t.data != nil {
 		t.data.Close()
 	}
@@ -308,6 +399,7 @@ func (t *transfer) finish() error {
 
 // abort closes the data connection early and sends ABOR.
 func (t *transfer) abort() error {
+	t.stopKeepalive()
 	if t.data != nil {
 		t.data.Close()
 	}
@@ -340,6 +432,8 @@ type Reader struct {
 	eof    bool
 	err    error // sticky end-of-stream result
 	closed bool
+
+	progress func(int64)
 }
 
 func newReader(t *transfer, ascii bool) *Reader {
@@ -366,6 +460,9 @@ func (r *Reader) Read(p []byte) (int, error) {
 	}
 	n, err := r.src.Read(p)
 	r.n += int64(n)
+	if r.progress != nil && n > 0 {
+		r.progress(r.n)
+	}
 	return n, r.end(err)
 }
 
@@ -404,13 +501,28 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 	var n int64
 	var err error
 	if rf, ok := w.(io.ReaderFrom); ok && !r.ascii && !r.t.tls && r.t.data != nil {
-		n, err = rf.ReadFrom(r.t.data)
+		if r.progress == nil {
+			n, err = rf.ReadFrom(r.t.data)
+			r.n += n
+		} else {
+			// Splice a chunk at a time: os.File.ReadFrom still reaches
+			// splice(2) through an io.LimitedReader around the socket.
+			for {
+				m, cerr := rf.ReadFrom(io.LimitReader(r.t.data, progressChunk))
+				n += m
+				r.n += m
+				r.progress(r.n)
+				if cerr != nil || m < progressChunk {
+					err = cerr
+					break
+				}
+			}
+		}
 	} else {
 		bp := bufPool.Get().(*[]byte)
-		n, err = io.CopyBuffer(writerOnly{w}, readerOnly{r.src}, *bp)
+		n, err = io.CopyBuffer(&countingWriter{w: w, total: &r.n, progress: r.progress}, readerOnly{r.src}, *bp)
 		bufPool.Put(bp)
 	}
-	r.n += n
 	if err == nil {
 		err = io.EOF
 	}
@@ -422,6 +534,30 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 
 // N returns the number of bytes read so far.
 func (r *Reader) N() int64 { return r.n }
+
+// SetProgress arranges for fn to be called with the running byte count as
+// data arrives: after each Read, and every 4 MiB on the zero-copy path,
+// which stays zero-copy. fn runs on the reading goroutine.
+func (r *Reader) SetProgress(fn func(n int64)) { r.progress = fn }
+
+// progressChunk is how much the zero-copy paths move between progress calls.
+const progressChunk = 4 << 20
+
+// countingWriter adds what it writes to *total and reports it.
+type countingWriter struct {
+	w        io.Writer
+	total    *int64
+	progress func(int64)
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	*c.total += int64(n)
+	if c.progress != nil && n > 0 {
+		c.progress(*c.total)
+	}
+	return n, err
+}
 
 // Close ends the transfer. After a complete read it returns the result of
 // the final reply again; before that, it closes the data connection and
@@ -454,12 +590,13 @@ func (r *Reader) Close() error {
 // of the data and returns the server's verdict: only a nil error from Close
 // means the server holds the data. The Conn is busy until Close.
 type Writer struct {
-	t      *transfer
-	dst    io.Writer // where data goes: the socket, TLS with flushing, or the ASCII converter
-	ascii  *lfWriter
-	n      int64
-	closed bool
-	err    error
+	progress func(int64)
+	t        *transfer
+	dst      io.Writer // where data goes: the socket, TLS with flushing, or the ASCII converter
+	ascii    *lfWriter
+	n        int64
+	closed   bool
+	err      error
 }
 
 func newWriter(t *transfer, ascii bool) *Writer {
@@ -486,6 +623,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 	}
 	n, err := w.dst.Write(p)
 	w.n += int64(n)
+	if w.progress != nil && n > 0 {
+		w.progress(w.n)
+	}
 	if err != nil {
 		return n, w.t.dataErr(err)
 	}
@@ -504,19 +644,17 @@ func (w *Writer) ReadFrom(src io.Reader) (int64, error) {
 		return 0, fmt.Errorf("ftp: %s: the server accepted no data", w.t.line)
 	}
 	if rf, ok := w.t.data.(io.ReaderFrom); ok && w.ascii == nil && zeroCopySource(src) {
-		n, err := rf.ReadFrom(src)
-		w.n += n
+		n, err := w.sendZeroCopy(rf, src)
 		if err != nil {
 			return n, w.t.dataErr(err)
 		}
 		return n, nil
 	}
-	tw := &trackedWriter{w: w.dst}
+	tw := &trackedWriter{w: &countingWriter{w: w.dst, total: &w.n, progress: w.progress}}
 	tr := &trackedReader{r: src}
 	bp := bufPool.Get().(*[]byte)
 	n, err := io.CopyBuffer(tw, tr, *bp)
 	bufPool.Put(bp)
-	w.n += n
 	switch {
 	case err == nil:
 		return n, nil
@@ -525,6 +663,45 @@ func (w *Writer) ReadFrom(src io.Reader) (int64, error) {
 	default:
 		return n, w.t.dataErr(err)
 	}
+}
+
+// sendZeroCopy hands src to the socket, in chunks when progress is
+// reported: each chunk is an io.LimitedReader around the file, which
+// sendfile(2) still takes.
+func (w *Writer) sendZeroCopy(rf io.ReaderFrom, src io.Reader) (int64, error) {
+	if w.progress == nil {
+		n, err := rf.ReadFrom(src)
+		w.n += n
+		return n, err
+	}
+	inner, limit := src, int64(-1)
+	if lr, ok := src.(*io.LimitedReader); ok {
+		inner, limit = lr.R, lr.N
+	}
+	var total int64
+	for limit != 0 {
+		want := int64(progressChunk)
+		if limit > 0 && limit < want {
+			want = limit
+		}
+		m, err := rf.ReadFrom(&io.LimitedReader{R: inner, N: want})
+		total += m
+		w.n += m
+		if limit > 0 {
+			limit -= m
+		}
+		w.progress(w.n)
+		if err != nil || m < want {
+			if lr, ok := src.(*io.LimitedReader); ok {
+				lr.N = limit
+			}
+			return total, err
+		}
+	}
+	if lr, ok := src.(*io.LimitedReader); ok {
+		lr.N = 0
+	}
+	return total, nil
 }
 
 // zeroCopySource reports whether the socket's own ReadFrom can send src
@@ -583,6 +760,11 @@ func (e *SourceError) Unwrap() error { return e.Err }
 // (before ASCII conversion). They are confirmed only by a nil Close.
 func (w *Writer) N() int64 { return w.n }
 
+// SetProgress arranges for fn to be called with the running byte count as
+// data is sent: after each Write, and every 4 MiB on the zero-copy path,
+// which stays zero-copy. fn runs on the writing goroutine.
+func (w *Writer) SetProgress(fn func(n int64)) { w.progress = fn }
+
 // Close ends the data stream and reads the server's final reply. Safe to
 // call twice; the second call returns the first one's result.
 func (w *Writer) Close() error {
@@ -612,10 +794,9 @@ func (w *Writer) Abort() error {
 	return w.err
 }
 
-// readerOnly and writerOnly hide ReaderFrom/WriterTo where io.CopyBuffer
-// must use the buffer it is given.
+// readerOnly hides WriterTo where io.CopyBuffer must use the buffer it is
+// given.
 type readerOnly struct{ io.Reader }
-type writerOnly struct{ io.Writer }
 
 // crlfReader converts CRLF to LF while reading an ASCII stream.
 type crlfReader struct {
