@@ -56,6 +56,11 @@ type ResumeOptions struct {
 	// renames it when complete and verified, so readers never see half a
 	// file. The partial file is what a later call resumes.
 	TempName bool
+	// Fresh starts from zero whatever the destination holds when the call
+	// begins (it is replaced); later attempts of the same call still resume
+	// what the earlier ones sent. Without it a partial destination is taken
+	// for an earlier interrupted transfer and continued.
+	Fresh bool
 }
 
 func (o *ResumeOptions) retries() int {
@@ -236,6 +241,9 @@ func Upload(ctx context.Context, cn Connector, src io.ReaderAt, size int64, remo
 			held, err := remoteSize(ctx, c, target)
 			if err != nil {
 				return err
+			}
+			if opts.Fresh && res.Attempts == 0 {
+				held, checked = 0, true
 			}
 			if held > size {
 				return fmt.Errorf("%w: %s holds %d bytes, the source %d", ErrRemoteLarger, target, held, size)
@@ -430,7 +438,11 @@ func verifyHash(ctx context.Context, c *Conn, remote string, local io.Reader, op
 func DownloadFile(ctx context.Context, cn Connector, remote, local string, opts *ResumeOptions) (*TransferResult, error) {
 	// Not O_APPEND: splice(2) refuses files opened for appending, so the
 	// file is written at explicit offsets instead.
-	f, err := os.OpenFile(local, os.O_RDWR|os.O_CREATE, 0o644)
+	flags := os.O_RDWR | os.O_CREATE
+	if opts != nil && opts.Fresh {
+		flags |= os.O_TRUNC
+	}
+	f, err := os.OpenFile(local, flags, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("ftp: download: %w", err)
 	}
@@ -456,7 +468,7 @@ func Download(ctx context.Context, cn Connector, remote string, dst io.WriterAt,
 		opts = &ResumeOptions{}
 	}
 	var held int64
-	if st, ok := dst.(sizer); ok {
+	if st, ok := dst.(sizer); ok && !opts.Fresh {
 		fi, err := st.Stat()
 		if err != nil {
 			return nil, fmt.Errorf("ftp: download: %w", err)

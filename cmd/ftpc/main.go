@@ -86,6 +86,8 @@ flags (before or after the command's arguments):
   --cacert FILE    trust the PEM certificates in FILE instead of the system roots
   --insecure       skip certificate verification (dangerous)
   --resume         get: continue a partial local file; put: a partial remote one
+  --retries N      get, put: reconnect and resume up to N times after a failure
+  --verify         get, put: compare checksums (or sizes) afterwards
   -p               mkdir: create missing parents
 `
 
@@ -97,6 +99,9 @@ type options struct {
 	resume  bool
 	parents bool
 	size    sizeFlag // demo only
+
+	retries int  // get, put: attempts after a failure
+	verify  bool // get, put: compare checksums (or sizes) afterwards
 
 	tls      bool   // explicit TLS for ftp:// URLs
 	cacert   string // PEM file of trusted certificates
@@ -123,6 +128,8 @@ var commands map[string]*command
 func init() {
 	resumeFlag := func(fs *flag.FlagSet, o *options) {
 		fs.BoolVar(&o.resume, "resume", o.resume, "resume a partial transfer")
+		fs.IntVar(&o.retries, "retries", o.retries, "reconnect and resume up to `N` times after a failure")
+		fs.BoolVar(&o.verify, "verify", o.verify, "compare checksums (HASH/XSHA256...) or sizes after the transfer")
 	}
 	commands = map[string]*command{
 		"ls":    {synopsis: "ls URL", min: 1, max: 1, run: cmdList},
@@ -343,6 +350,16 @@ func (s *session) config(t *target) (*ftp.Config, error) {
 	return cfg, nil
 }
 
+// resumeOptions turns --resume, --retries and --verify into the options of
+// the library's resumable transfers.
+func (s *session) resumeOptions() *ftp.ResumeOptions {
+	o := &ftp.ResumeOptions{Retries: s.opts.retries, Verify: s.opts.verify, Fresh: !s.opts.resume}
+	if o.Retries == 0 {
+		o.Retries = -1
+	}
+	return o
+}
+
 // connect parses rawURL and logs in.
 func (s *session) connect(ctx context.Context, rawURL string) (*target, *ftp.Conn, error) {
 	t, err := parseURL(rawURL)
@@ -450,6 +467,13 @@ func cmdGet(ctx context.Context, s *session, args []string) error {
 	if err != nil {
 		return err
 	}
+	if local != "-" && (s.opts.retries > 0 || s.opts.verify) {
+		res, err := ftp.DownloadFile(ctx, ftp.Endpoint{Addr: t.addr, Config: cfg}, remote, local, s.resumeOptions())
+		if err == nil && s.opts.verify {
+			fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", remote, res.Size, res.Verified)
+		}
+		return err
+	}
 	c, err := ftp.Dial(ctx, t.addr, cfg)
 	if err != nil {
 		return err
@@ -547,6 +571,13 @@ func cmdPut(ctx context.Context, s *session, args []string) error {
 	}
 	cfg, err := s.config(t)
 	if err != nil {
+		return err
+	}
+	if s.opts.retries > 0 || s.opts.verify {
+		res, err := ftp.UploadFile(ctx, ftp.Endpoint{Addr: t.addr, Config: cfg}, local, remote, s.resumeOptions())
+		if err == nil && s.opts.verify {
+			fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", remote, res.Size, res.Verified)
+		}
 		return err
 	}
 	c, err := ftp.Dial(ctx, t.addr, cfg)

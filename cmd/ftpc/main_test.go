@@ -641,3 +641,37 @@ func TestSizeFlag(t *testing.T) {
 		assert.Error(t, s.Set(in), in)
 	}
 }
+
+func TestPutGetVerifyAndRetries(t *testing.T) {
+	srv, err := embedded.Start(embedded.Options{User: testUser, Password: testPassword, Root: t.TempDir(), EnableHASH: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close() })
+	base := "ftp://" + testUser + ":s3cr%23t%20p%40ss@" + srv.Addr + "/"
+	data := randomBytes(300<<10, 11)
+	local := filepath.Join(t.TempDir(), "v.bin")
+	require.NoError(t, os.WriteFile(local, data, 0o600))
+
+	r := ftpc("put", "--verify", "--retries", "3", local, base+"v.bin")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "verified by SHA-256")
+	onDisk, err := os.ReadFile(filepath.Join(srv.Root, "v.bin"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(data, onDisk))
+
+	// A stale, unrelated remote file is replaced without --resume.
+	require.NoError(t, os.WriteFile(filepath.Join(srv.Root, "v.bin"), []byte("old"), 0o600))
+	r = ftpc("put", "--retries", "2", local, base+"v.bin")
+	require.Equal(t, 0, r.code, r.stderr)
+	onDisk, err = os.ReadFile(filepath.Join(srv.Root, "v.bin"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(data, onDisk))
+
+	out := filepath.Join(t.TempDir(), "out.bin")
+	require.NoError(t, os.WriteFile(out, data[:1000], 0o600))
+	r = ftpc("get", "--resume", "--verify", base+"v.bin", out)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "verified by SHA-256")
+	got, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(data, got))
+}
