@@ -1,7 +1,8 @@
 // Package ftp is an FTP client (RFC 959) with the extensions real servers
 // speak: EPSV and EPRT (RFC 2428), FEAT and OPTS (RFC 2389), SIZE, MDTM,
-// REST STREAM and MLST/MLSD (RFC 3659), HOST (RFC 7151), UTF-8 paths
-// (RFC 2640) and MFMT (draft-somers-ftp-mfxx).
+// REST STREAM and MLST/MLSD (RFC 3659), FTPS with AUTH TLS, PBSZ, PROT and
+// CCC (RFC 4217) or implicit TLS, HOST (RFC 7151), UTF-8 paths (RFC 2640),
+// MFMT (draft-somers-ftp-mfxx) and HASH (draft-bryan-ftpext-hash).
 //
 // A Conn is one control connection. Dial connects and logs in; every
 // operation takes a context.Context whose cancellation stops blocked I/O.
@@ -11,7 +12,12 @@
 // command and the code; errors.Is(err, fs.ErrNotExist) holds for a missing
 // file.
 //
-// Security defaults are strict: the address in a PASV reply is not trusted
+// UploadFile, Upload, DownloadFile and Download survive interruptions: they
+// reconnect, ask the server what it holds, continue with REST (or APPE),
+// back off between attempts and verify the result.
+//
+// Security defaults are strict: certificates are verified, a refused AUTH
+// TLS sends no credentials, the address in a PASV reply is not trusted
 // (the control connection's peer is used), active-mode connections from
 // other hosts are refused, arguments with CR, LF or NUL are rejected before
 // anything is sent, and passwords are never logged.

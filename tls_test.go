@@ -4,15 +4,18 @@
 package ftp
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	ftpserver "github.com/fclairamb/ftpserverlib"
 	"github.com/seed362563c3/ftp/internal/embedded"
@@ -227,4 +230,62 @@ func TestTLSAuthRefusedSendsNoCredentials(t *testing.T) {
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, 502, fe.Code)
 	assert.Equal(t, "AUTH TLS\r\n", srv.transcript())
+}
+
+// TestTLSClearControl runs CCC against a small TLS server: after it the
+// control connection speaks plain text on the same socket.
+func TestTLSClearControl(t *testing.T) {
+	cert, err := embedded.NewCertificate()
+	require.NoError(t, err)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	plainAfter := make(chan string, 1)
+	go func() {
+		raw, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer raw.Close()
+		raw.SetDeadline(time.Now().Add(10 * time.Second))
+		br := bufio.NewReader(raw)
+		io.WriteString(raw, "220 hi\r\n")
+		br.ReadString('\n') // AUTH TLS
+		io.WriteString(raw, "234 go\r\n")
+		tc := tls.Server(raw, cert.ServerConfig())
+		tbr := bufio.NewReader(tc)
+		for _, reply := range []string{"331 pass\r\n", "230 in\r\n", "200 pbsz\r\n", "200 prot\r\n", "200 ccc\r\n"} {
+			if _, err := tbr.ReadString('\n'); err != nil {
+				return
+			}
+			io.WriteString(tc, reply)
+		}
+		tc.CloseWrite()
+		// crypto/tls ends its close_notify by moving the write deadline to
+		// now; the plain-text dialogue needs it back.
+		raw.SetDeadline(time.Now().Add(10 * time.Second))
+		// The client's close_notify: one record, read off the socket by
+		// hand so that crypto/tls does not swallow the plain text after it.
+		hdr := make([]byte, 5)
+		if _, err := io.ReadFull(raw, hdr); err != nil {
+			return
+		}
+		if _, err := io.ReadFull(raw, make([]byte, int(hdr[3])<<8|int(hdr[4]))); err != nil {
+			return
+		}
+		line, _ := br.ReadString('\n')
+		plainAfter <- line
+		io.WriteString(raw, "200 plain noop\r\n")
+		br.ReadString('\n') // QUIT
+		io.WriteString(raw, "221 bye\r\n")
+	}()
+	ctx := testCtx(t)
+	c, err := Dial(ctx, l.Addr().String(), &Config{User: "u", Password: "p", TLS: TLSExplicit, ClearControl: true,
+		TLSConfig: &tls.Config{RootCAs: cert.Pool}})
+	require.NoError(t, err)
+	_, protected := c.TLSConnectionState()
+	assert.False(t, protected, "CCC returned the control connection to plain text")
+	require.NoError(t, c.NoOp(ctx))
+	assert.Equal(t, "NOOP\r\n", <-plainAfter)
+	require.NoError(t, c.Close())
 }
