@@ -72,6 +72,8 @@ commands:
   mdtm URL                 print a file's modification time
   demo [--size N]          upload, cut, resume and verify 64 MiB (or N bytes)
                            on an embedded server
+  serve [--listen ADDR] [--user U] DIR
+                           serve DIR with the embedded server until Ctrl-C
 
 URL: ftp://[user[:password]@]host[:port]/path; the path is relative to the
 login directory, ftp://host//abs is absolute. FTP_PASSWORD supplies a
@@ -99,6 +101,9 @@ type options struct {
 	resume  bool
 	parents bool
 	size    sizeFlag // demo only
+
+	listen    string // serve: listen address
+	serveUser string // serve: the one user allowed
 
 	retries int  // get, put: attempts after a failure
 	verify  bool // get, put: compare checksums (or sizes) afterwards
@@ -141,6 +146,10 @@ func init() {
 		"mv":    {synopsis: "mv URL NEWPATH", min: 2, max: 2, run: cmdRename},
 		"size":  {synopsis: "size URL", min: 1, max: 1, run: cmdSize},
 		"mdtm":  {synopsis: "mdtm URL", min: 1, max: 1, run: cmdModTime},
+		"serve": {synopsis: "serve [--listen ADDR] [--user U] DIR", min: 1, max: 1, run: cmdServe, flags: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.listen, "listen", "127.0.0.1:2121", "`address` to listen on")
+			fs.StringVar(&o.serveUser, "user", "", "the only user allowed (password from FTP_PASSWORD); empty allows any")
+		}},
 		"demo": {synopsis: "demo [--size N]", min: 0, max: 0, run: cmdDemo, flags: func(fs *flag.FlagSet, o *options) {
 			o.size = demoSize
 			fs.Var(&o.size, "size", "bytes to transfer (suffixes K, M, G: binary)")
@@ -216,11 +225,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(pos) < cmd.min || len(pos) > cmd.max {
 		return report(stderr, usagef("usage: ftpc %s", cmd.synopsis))
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(baseContext(), os.Interrupt)
 	defer stop()
 	s := &session{opts: opts, stdout: stdout, stderr: stderr}
 	return report(stderr, cmd.run(ctx, s, pos))
 }
+
+// baseContext is the parent of every command's context; tests end a
+// long-running command (serve) through it.
+var baseContext = context.Background
 
 // parseInterspersed parses fs over args, letting flags follow positional
 // arguments; "--" ends the flags.

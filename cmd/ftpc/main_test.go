@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -674,4 +675,37 @@ func TestPutGetVerifyAndRetries(t *testing.T) {
 	got, err := os.ReadFile(out)
 	require.NoError(t, err)
 	assert.True(t, bytes.Equal(data, got))
+}
+
+func TestServe(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "served.txt"), []byte("hello"), 0o600))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	l.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	baseContext = func() context.Context { return ctx }
+	defer func() { baseContext = context.Background }()
+	var out bytes.Buffer
+	done := make(chan int, 1)
+	go func() { done <- run([]string{"serve", "--listen", addr, dir}, &out, io.Discard) }()
+
+	var r result
+	for range 50 {
+		if r = ftpc("size", "ftp://"+addr+"/served.txt"); r.code == 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "5\n", r.stdout)
+	cancel()
+	select {
+	case code := <-done:
+		assert.Equal(t, 0, code)
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop")
+	}
 }
