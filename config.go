@@ -15,6 +15,7 @@ const (
 	DefaultDialTimeout   = 30 * time.Second
 	DefaultReplyTimeout  = 60 * time.Second
 	DefaultAcceptTimeout = 30 * time.Second
+	DefaultDataTimeout   = 5 * time.Minute
 	DefaultPort          = "21"
 	anonymousUser        = "anonymous"
 	anonymousPassword    = "anonymous@"
@@ -94,6 +95,12 @@ type Config struct {
 	// Zero means DefaultReplyTimeout; a negative value means no limit.
 	ReplyTimeout time.Duration
 
+	// DataTimeout bounds how long a data connection may move no data before
+	// the transfer fails: each Read or Write, and each MiB on the zero-copy
+	// paths, must complete within it. Zero means DefaultDataTimeout; a
+	// negative value means no limit (the context still applies).
+	DataTimeout time.Duration
+
 	// Logger, when set, receives the control dialogue at debug level, with
 	// the argument of PASS masked.
 	Logger *slog.Logger
@@ -169,6 +176,16 @@ func (c *Config) replyTimeout() time.Duration {
 		return 0
 	}
 	return DefaultReplyTimeout
+}
+
+func (c *Config) dataTimeout() time.Duration {
+	switch {
+	case c.DataTimeout > 0:
+		return c.DataTimeout
+	case c.DataTimeout < 0:
+		return 0
+	}
+	return DefaultDataTimeout
 }
 
 func (c *Config) location() *time.Location {

@@ -39,6 +39,7 @@ type transfer struct {
 	tls    bool   // data is a *tls.Conn
 
 	kaStop, kaDone chan struct{} // the keepalive goroutine, when running
+	idle           time.Duration // Config.DataTimeout in force, 0 for none
 	done           bool          // the final reply was read
 	stopCtx        func() bool
 	ctx            context.Context
@@ -95,10 +96,24 @@ func (c *Conn) openData(ctx context.Context, verb, arg string, offset int64, bin
 			return nil, err
 		}
 		t.ctx = ctx
+		t.idle = c.cfg.dataTimeout()
 		t.stopCtx = c.watchData(ctx, t.data)
 		c.busy.Store(true)
 		t.startKeepalive()
 		return t, nil
+	}
+}
+
+// armDeadline gives the data connection DataTimeout from now to move its
+// next bytes, unless the context has ended: then the deadline its watch
+// set in the past must stay.
+func (t *transfer) armDeadline() {
+	if t.idle <= 0 || t.data == nil {
+		return
+	}
+	t.data.SetDeadline(time.Now().Add(t.idle))
+	if t.ctx.Err() != nil {
+		t.data.SetDeadline(aLongTimeAgo)
 	}
 }
 
@@ -458,6 +473,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 	if r.eof {
 		return 0, r.err
 	}
+	r.t.armDeadline()
 	n, err := r.src.Read(p)
 	r.n += int64(n)
 	if r.progress != nil && n > 0 {
@@ -501,18 +517,22 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 	var n int64
 	var err error
 	if rf, ok := w.(io.ReaderFrom); ok && !r.ascii && !r.t.tls && r.t.data != nil {
-		if r.progress == nil {
+		if r.progress == nil && r.t.idle <= 0 {
 			n, err = rf.ReadFrom(r.t.data)
 			r.n += n
 		} else {
-			// Splice a chunk at a time: os.File.ReadFrom still reaches
-			// splice(2) through an io.LimitedReader around the socket.
+			// Splice a chunk at a time, for progress and the idle
+			// deadline: os.File.ReadFrom still reaches splice(2) through
+			// an io.LimitedReader around the socket.
 			for {
-				m, cerr := rf.ReadFrom(io.LimitReader(r.t.data, progressChunk))
+				r.t.armDeadline()
+				m, cerr := rf.ReadFrom(io.LimitReader(r.t.data, zeroCopyChunk))
 				n += m
 				r.n += m
-				r.progress(r.n)
-				if cerr != nil || m < progressChunk {
+				if r.progress != nil {
+					r.progress(r.n)
+				}
+				if cerr != nil || m < zeroCopyChunk {
 					err = cerr
 					break
 				}
@@ -540,8 +560,9 @@ func (r *Reader) N() int64 { return r.n }
 // which stays zero-copy. fn runs on the reading goroutine.
 func (r *Reader) SetProgress(fn func(n int64)) { r.progress = fn }
 
-// progressChunk is how much the zero-copy paths move between progress calls.
-const progressChunk = 4 << 20
+// zeroCopyChunk is how much the zero-copy paths move between progress
+// calls and idle deadlines.
+const zeroCopyChunk = 1 << 20
 
 // countingWriter adds what it writes to *total and reports it.
 type countingWriter struct {
@@ -621,6 +642,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if w.t.data == nil {
 		return 0, fmt.Errorf("ftp: %s: the server accepted no data", w.t.line)
 	}
+	w.t.armDeadline()
 	n, err := w.dst.Write(p)
 	w.n += int64(n)
 	if w.progress != nil && n > 0 {
@@ -669,7 +691,7 @@ func (w *Writer) ReadFrom(src io.Reader) (int64, error) {
 // reported: each chunk is an io.LimitedReader around the file, which
 // sendfile(2) still takes.
 func (w *Writer) sendZeroCopy(rf io.ReaderFrom, src io.Reader) (int64, error) {
-	if w.progress == nil {
+	if w.progress == nil && w.t.idle <= 0 {
 		n, err := rf.ReadFrom(src)
 		w.n += n
 		return n, err
@@ -680,17 +702,20 @@ func (w *Writer) sendZeroCopy(rf io.ReaderFrom, src io.Reader) (int64, error) {
 	}
 	var total int64
 	for limit != 0 {
-		want := int64(progressChunk)
+		want := int64(zeroCopyChunk)
 		if limit > 0 && limit < want {
 			want = limit
 		}
+		w.t.armDeadline()
 		m, err := rf.ReadFrom(&io.LimitedReader{R: inner, N: want})
 		total += m
 		w.n += m
 		if limit > 0 {
 			limit -= m
 		}
-		w.progress(w.n)
+		if w.progress != nil {
+			w.progress(w.n)
+		}
 		if err != nil || m < want {
 			if lr, ok := src.(*io.LimitedReader); ok {
 				lr.N = limit

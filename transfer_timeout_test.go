@@ -1,0 +1,64 @@
+// The data connection's idle timeout against a server that stops sending.
+
+package ftp
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDataTimeoutOnStalledDownload(t *testing.T) {
+	for _, sink := range []string{"read", "file"} {
+		t.Run(sink, func(t *testing.T) {
+			srv := startFake(t, func(sc *fakeScript) {
+				sc.login("u", "p")
+				sc.expect("TYPE I\r\n")
+				sc.send("200 ok\r\n")
+				sc.expect("EPSV\r\n")
+				sc.epsv()
+				sc.expect("RETR f\r\n")
+				sc.acceptData()
+				sc.send("150 here it comes\r\n")
+				sc.writeData(bytes.Repeat([]byte("x"), 1000))
+				// ... and then nothing, with the connection open.
+				sc.expect("ABOR\r\n")
+				sc.send("426 aborted\r\n226 abort ok\r\n")
+				sc.closeData()
+				sc.expect("NOOP\r\n")
+				sc.send("200 ok\r\n")
+				sc.quit()
+			})
+			cfg := fakeConfig()
+			cfg.DataTimeout = 200 * time.Millisecond
+			c := dialFake(t, srv, cfg)
+			ctx := fakeTestCtx(t)
+			r, err := c.Retrieve(ctx, "f")
+			require.NoError(t, err)
+			start := time.Now()
+			var n int64
+			if sink == "read" {
+				n, err = io.Copy(io.Discard, struct{ io.Reader }{r})
+			} else {
+				f, ferr := os.Create(filepath.Join(t.TempDir(), "out"))
+				require.NoError(t, ferr)
+				defer f.Close()
+				n, err = io.Copy(f, r) // the splice path, chunked
+			}
+			var ne net.Error
+			require.ErrorAs(t, err, &ne)
+			assert.True(t, ne.Timeout())
+			assert.Equal(t, int64(1000), n)
+			assert.Less(t, time.Since(start), 5*time.Second)
+			require.NoError(t, r.Close())
+			require.NoError(t, c.NoOp(ctx), "usable after the abort")
+		})
+	}
+}
