@@ -6,6 +6,8 @@ package ftp
 import (
 	"net"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // coalesceSize holds one pooled chunk (bufSize) of plain text with the
@@ -22,6 +24,29 @@ type coalescingConn struct {
 	mu   sync.Mutex
 	wbuf *[]byte
 	wn   int
+	// stopped records that a deadline in the past was set to stop I/O (a
+	// cancelled context): Close then sends nothing more. Atomic, not under
+	// mu: a Write blocked in the socket holds mu, and the deadline that
+	// unblocks it must get through.
+	stopped atomic.Bool
+}
+
+// SetDeadline and SetWriteDeadline note a cancellation; crypto/tls's own
+// SetWriteDeadline(time.Now()) after its close_notify is not one.
+func (c *coalescingConn) SetDeadline(t time.Time) error {
+	err := c.Conn.SetDeadline(t)
+	c.note(t)
+	return err
+}
+
+func (c *coalescingConn) SetWriteDeadline(t time.Time) error {
+	err := c.Conn.SetWriteDeadline(t)
+	c.note(t)
+	return err
+}
+
+func (c *coalescingConn) note(t time.Time) {
+	c.stopped.Store(!t.IsZero() && !t.After(aLongTimeAgo))
 }
 
 func newCoalescingConn(nc net.Conn) *coalescingConn {
@@ -92,6 +117,12 @@ func (f flushWriter) Write(p []byte) (int, error) {
 
 // Close flushes, closes the socket and gives the buffers back.
 func (c *coalescingConn) Close() error {
+	if !c.stopped.Load() {
+		// crypto/tls buffered its close_notify here and then set the write
+		// deadline to now: give the flush the 5 s that tls.Conn.Close
+		// gives close_notify.
+		c.Conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	}
 	ferr := c.Flush()
 	err := c.Conn.Close()
 	c.mu.Lock()

@@ -185,6 +185,13 @@ func (c *Conn) protectData(ctx context.Context, data net.Conn) (net.Conn, error)
 	}
 	cc := newCoalescingConn(data)
 	tlsConn, err := handshake(ctx, cc, c.tlsConf, "data")
+	if err == nil {
+		// TLS 1.3 ends the handshake with our Finished, which nothing
+		// after it would push out before the first large write.
+		if ferr := cc.Flush(); ferr != nil {
+			err = &TLSError{Op: "data", Err: ferr}
+		}
+	}
 	if err != nil {
 		cc.Close()
 		return nil, err
