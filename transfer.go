@@ -505,6 +505,13 @@ func (r *Reader) end(err error) error {
 // w that implements io.ReaderFrom (an *os.File, a *net.TCPConn, an upload
 // Writer), w reads straight from the socket, which reaches splice(2).
 func (r *Reader) WriteTo(w io.Writer) (int64, error) {
+	return r.writeTo(w, -1)
+}
+
+// writeTo copies to w up to limit bytes (all of the stream when limit is
+// negative). Stopping at the limit leaves the transfer open: the caller
+// Closes it, which aborts it.
+func (r *Reader) writeTo(w io.Writer, limit int64) (int64, error) {
 	if r.closed {
 		return 0, fmt.Errorf("ftp: %s: read after Close: %w", r.t.line, ErrClosed)
 	}
@@ -517,30 +524,49 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 	var n int64
 	var err error
 	if rf, ok := w.(io.ReaderFrom); ok && !r.ascii && !r.t.tls && r.t.data != nil {
-		if r.progress == nil && r.t.idle <= 0 {
+		if r.progress == nil && r.t.idle <= 0 && limit < 0 {
 			n, err = rf.ReadFrom(r.t.data)
 			r.n += n
 		} else {
-			// Splice a chunk at a time, for progress and the idle
-			// deadline: os.File.ReadFrom still reaches splice(2) through
-			// an io.LimitedReader around the socket.
-			for {
+			// Splice a chunk at a time, for progress, the idle deadline
+			// and the limit: os.File.ReadFrom still reaches splice(2)
+			// through an io.LimitedReader around the socket.
+			for limit != 0 {
+				want := int64(zeroCopyChunk)
+				if limit > 0 {
+					want = min(want, limit)
+				}
 				r.t.armDeadline()
-				m, cerr := rf.ReadFrom(io.LimitReader(r.t.data, zeroCopyChunk))
+				m, cerr := rf.ReadFrom(&io.LimitedReader{R: r.t.data, N: want})
 				n += m
 				r.n += m
+				if limit > 0 {
+					limit -= m
+				}
 				if r.progress != nil {
 					r.progress(r.n)
 				}
-				if cerr != nil || m < zeroCopyChunk {
+				if cerr != nil || m < want {
 					err = cerr
 					break
 				}
 			}
+			if limit == 0 {
+				return n, nil
+			}
 		}
 	} else {
 		bp := bufPool.Get().(*[]byte)
-		n, err = io.CopyBuffer(&countingWriter{w: w, total: &r.n, progress: r.progress}, readerOnly{r.src}, *bp)
+		cw := &countingWriter{w: w, total: &r.n, progress: r.progress}
+		if limit >= 0 {
+			n, err = io.CopyBuffer(cw, io.LimitReader(readerOnly{r.src}, limit), *bp)
+			if err == nil && n == limit {
+				bufPool.Put(bp)
+				return n, nil
+			}
+		} else {
+			n, err = io.CopyBuffer(cw, readerOnly{r.src}, *bp)
+		}
 		bufPool.Put(bp)
 	}
 	if err == nil {
