@@ -109,9 +109,9 @@ func (c *Conn) acceptActive(ctx context.Context, l *net.TCPListener) (net.Conn, 
 				return nil, fmt.Errorf("ftp: active data connection: %w", ctx.Err())
 			}
 			if len(foreign) > 0 {
-				return nil, fmt.Errorf("%w: from %s", ErrForeignDataConnection, strings.Join(foreign, ", "))
+				return nil, dataConnErrorf(ErrForeignDataConnection, "%v: from %s", ErrForeignDataConnection, strings.Join(foreign, ", "))
 			}
-			return nil, fmt.Errorf("ftp: active data connection: %w", err)
+			return nil, dataConnErrorf(err, "ftp: active data connection: %v", err)
 		}
 		if ip := nc.RemoteAddr().(*net.TCPAddr).IP; ip.Equal(c.peer) {
 			return nc, nil

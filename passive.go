@@ -127,5 +127,6 @@ func (c *Conn) dialData(ctx context.Context, addrs []string) (net.Conn, error) {
 		}
 		errs = append(errs, err)
 	}
-	return nil, fmt.Errorf("ftp: data connection: %w", errors.Join(errs...))
+	err := errors.Join(errs...)
+	return nil, dataConnErrorf(err, "ftp: data connection: %v", err)
 }

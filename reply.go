@@ -124,10 +124,27 @@ var (
 	// ErrInvalidArgument is matched by errors for arguments that would break
 	// the command line: CR, LF or NUL anywhere in them.
 	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrDataConnection is matched by errors in opening or using a data
+	// connection: connect, accept, TLS handshake, or I/O during a transfer.
+	ErrDataConnection = errors.New("data connection failed")
 	// ErrBusy is returned when a command is issued while a transfer's data
 	// stream is still open on the same Conn.
 	ErrBusy = errors.New("ftp: a transfer is in progress on this connection")
 )
+
+// dataConnError marks a data connection failure for errors.Is while
+// keeping its message and its cause.
+type dataConnError struct {
+	msg string
+	err error
+}
+
+func (e *dataConnError) Error() string   { return e.msg }
+func (e *dataConnError) Unwrap() []error { return []error{ErrDataConnection, e.err} }
+
+func dataConnErrorf(err error, format string, args ...any) error {
+	return &dataConnError{msg: fmt.Sprintf(format, args...), err: err}
+}
 
 func shorten(s string) string {
 	if len(s) > 120 {

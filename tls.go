@@ -181,7 +181,11 @@ func (c *Conn) protectData(ctx context.Context, data net.Conn) (net.Conn, error)
 		return data, nil
 	}
 	if !coalesceTLSWrites {
-		return handshake(ctx, data, c.tlsConf, "data")
+		tlsConn, err := handshake(ctx, data, c.tlsConf, "data")
+		if err != nil {
+			return nil, dataConnErrorf(err, "%v", err)
+		}
+		return tlsConn, nil
 	}
 	cc := newCoalescingConn(data)
 	tlsConn, err := handshake(ctx, cc, c.tlsConf, "data")
@@ -194,7 +198,7 @@ func (c *Conn) protectData(ctx context.Context, data net.Conn) (net.Conn, error)
 	}
 	if err != nil {
 		cc.Close()
-		return nil, err
+		return nil, dataConnErrorf(err, "%v", err)
 	}
 	return tlsConn, nil
 }

@@ -431,7 +431,7 @@ func (t *transfer) dataErr(err error) error {
 	if ctxErr := t.ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("ftp: %s: %w", t.line, ctxErr)
 	}
-	return fmt.Errorf("ftp: %s: data connection: %w", t.line, err)
+	return dataConnErrorf(err, "ftp: %s: data connection: %v", t.line, err)
 }
 
 // Reader streams a download (RETR) or listing. It implements io.WriterTo so

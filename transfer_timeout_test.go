@@ -52,6 +52,7 @@ func TestDataTimeoutOnStalledDownload(t *testing.T) {
 				defer f.Close()
 				n, err = io.Copy(f, r) // the splice path, chunked
 			}
+			require.ErrorIs(t, err, ErrDataConnection)
 			var ne net.Error
 			require.ErrorAs(t, err, &ne)
 			assert.True(t, ne.Timeout())

@@ -256,11 +256,9 @@ func isNetError(err error) bool {
 	return errors.As(err, &ne) || errors.As(err, &oe) || errors.As(err, &errno)
 }
 
-// isDataConnError recognises a failure to set up a data connection. The
-// client gives these no type of their own; its messages name the data
-// connection.
+// isDataConnError recognises a failure of a data connection.
 func isDataConnError(err error) bool {
-	return errors.Is(err, ftp.ErrForeignDataConnection) || strings.Contains(err.Error(), "data connection")
+	return errors.Is(err, ftp.ErrDataConnection) || errors.Is(err, ftp.ErrForeignDataConnection)
 }
 
 // quectelErrText is the English text of each <err> (chapter 5), for

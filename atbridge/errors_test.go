@@ -31,7 +31,7 @@ func ruleIndex(err error, ph phase) int {
 }
 
 func TestClassify(t *testing.T) {
-	dataDial := fmt.Errorf("ftp: data connection: %w", &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)})
+	dataDial := fmt.Errorf("ftp: data connection: %w: %w", ftp.ErrDataConnection, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)})
 	refused := fmt.Errorf("ftp: dial 127.0.0.1:1: %w", &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)})
 	reset := &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
 	certErr := &ftp.TLSError{Op: "control", Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}
@@ -54,7 +54,7 @@ func TestClassify(t *testing.T) {
 		{"not TLS", tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}, phaseCommand, codes{631, 0, 80}},
 		{"pipelined", ftp.ErrPipelinedTLS, phaseCommand, codes{631, 0, 80}},
 		{"data dial passive", dataDial, phaseOpenPasv, codes{615, 0, 75}},
-		{"data dial active", fmt.Errorf("ftp: active data connection: %w", os.ErrDeadlineExceeded), phaseOpenActive, codes{615, 0, 76}},
+		{"data dial active", fmt.Errorf("ftp: active data connection: %w: %w", ftp.ErrDataConnection, os.ErrDeadlineExceeded), phaseOpenActive, codes{615, 0, 76}},
 		{"foreign data connection", ftp.ErrForeignDataConnection, phaseOpenActive, codes{615, 0, 76}},
 		{"DNS", &net.DNSError{Err: "no such host", Name: "x.invalid", IsNotFound: true}, phaseCommand, codes{604, 0, 62}},
 		{"DNS timeout", &net.DNSError{Err: "i/o timeout", Name: "x", IsTimeout: true}, phaseCommand, codes{604, 0, 62}},
