@@ -63,3 +63,47 @@ func TestDataTimeoutOnStalledDownload(t *testing.T) {
 		})
 	}
 }
+
+// TestEPSVUnreachableFallsBackToPASV: the EPSV port cannot be reached (a
+// firewall that knows only PASV); the client aborts the command, retries
+// over PASV and remembers.
+func TestEPSVUnreachableFallsBackToPASV(t *testing.T) {
+	content := []byte("through PASV")
+	srv := startFake(t, func(sc *fakeScript) {
+		sc.login("u", "p")
+		sc.expect("TYPE I\r\n")
+		sc.send("200 ok\r\n")
+		sc.expect("EPSV\r\n")
+		sc.send("229 Entering Extended Passive Mode (|||1|)\r\n") // nothing listens on port 1
+		sc.expect("RETR f\r\n")
+		sc.expect("ABOR\r\n")
+		sc.send("425 no data connection\r\n225 ABOR ok\r\n")
+		sc.expect("PASV\r\n")
+		sc.pasv()
+		sc.expect("RETR f\r\n")
+		sc.acceptData()
+		sc.send("150 ok\r\n")
+		sc.writeData(content)
+		sc.closeData()
+		sc.send("226 done\r\n")
+		sc.expect("PASV\r\n") // remembered: no EPSV this time
+		sc.pasv()
+		sc.expect("RETR f\r\n")
+		sc.acceptData()
+		sc.send("150 ok\r\n")
+		sc.writeData(content)
+		sc.closeData()
+		sc.send("226 done\r\n")
+		sc.quit()
+	})
+	c := dialFake(t, srv, nil)
+	ctx := fakeTestCtx(t)
+	for range 2 {
+		r, err := c.Retrieve(ctx, "f")
+		require.NoError(t, err)
+		got, err := io.ReadAll(r)
+		require.NoError(t, err)
+		require.NoError(t, r.Close())
+		assert.Equal(t, content, got)
+	}
+}
