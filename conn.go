@@ -374,10 +374,24 @@ func (c *Conn) Welcome() string { return c.welcome }
 // "type*;size*;modify*;".
 type Features map[string]string
 
-// Has reports whether the server advertised the feature (case-insensitive).
+// Has reports whether the server advertised the feature (ASCII
+// case-insensitive, as RFC 2389 feature names are ASCII).
 func (f Features) Has(name string) bool {
-	_, ok := f[strings.ToUpper(name)]
+	_, ok := f[asciiUpper(name)]
 	return ok
+}
+
+// asciiUpper upper-cases ASCII letters only, byte by byte: Unicode case
+// mapping does not round-trip (U+03F4 lowers to θ, which uppers to U+0398)
+// and changes byte lengths, which would break offsets into the original.
+func asciiUpper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - ('a' - 'A')
+		}
+	}
+	return string(b)
 }
 
 // parseFeatures reads the lines of a 211 FEAT reply; lines that do not start
@@ -398,7 +412,7 @@ func parseFeatures(r Reply) Features {
 			continue
 		}
 		name, param, _ := strings.Cut(line, " ")
-		f[strings.ToUpper(name)] = strings.TrimSpace(param)
+		f[asciiUpper(name)] = strings.TrimSpace(param)
 	}
 	return f
 }

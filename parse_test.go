@@ -467,15 +467,36 @@ func FuzzParseFeatures(f *testing.F) {
 			if name == "" || strings.Contains(name, " ") {
 				t.Fatalf("bad feature name %q", name)
 			}
-			if name != strings.ToUpper(name) {
+			if name != asciiUpper(name) {
 				t.Fatalf("feature name %q not upper case", name)
 			}
 			if param != strings.TrimSpace(param) {
 				t.Fatalf("parameter %q not trimmed", param)
 			}
-			if !feats.Has(name) || !feats.Has(strings.ToLower(name)) {
+			lower := []byte(name)
+			for i, c := range lower {
+				if c >= 'A' && c <= 'Z' {
+					lower[i] = c + ('a' - 'A')
+				}
+			}
+			asciiLower := string(lower)
+			if !feats.Has(name) || !feats.Has(asciiLower) {
 				t.Fatalf("Has(%q) is false", name)
 			}
+		}
+	})
+}
+
+// FuzzUniqueName: the STOU reply parser never panics and returns a name
+// taken from the reply itself.
+func FuzzUniqueName(f *testing.F) {
+	for _, s := range []string{"FILE: name.txt", `Transfer complete ("u1.bin")`, "ıııFILE: x", "FILE:", `"unterminated`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, msg string) {
+		name := uniqueName(msg)
+		if name != "" && !strings.Contains(msg, strings.ReplaceAll(name, `"`, `""`)) && !strings.Contains(msg, name) {
+			t.Fatalf("name %q not in the reply %q", name, msg)
 		}
 	})
 }

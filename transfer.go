@@ -949,7 +949,7 @@ func (l *lfWriter) flush() error {
 // (RFC 1123 4.1.2.9) or a quoted name in the reply.
 func uniqueName(msgs ...string) string {
 	for _, m := range msgs {
-		if i := strings.Index(strings.ToUpper(m), "FILE:"); i >= 0 {
+		if i := strings.Index(asciiUpper(m), "FILE:"); i >= 0 { // asciiUpper keeps byte offsets
 			name := strings.TrimSpace(m[i+5:])
 			if j := strings.IndexAny(name, "\r\n"); j >= 0 {
 				name = name[:j]
