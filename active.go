@@ -20,6 +20,9 @@ var ErrForeignDataConnection = errors.New("ftp: data connection from a foreign h
 
 // listenActive opens the listener for one active transfer.
 func (c *Conn) listenActive(ctx context.Context) (*net.TCPListener, error) {
+	if c.proxied {
+		return nil, ErrActiveThroughProxy
+	}
 	a := c.cfg.Active
 	ip := a.ListenAddr
 	if ip == "" {

@@ -26,7 +26,12 @@ type Conn struct {
 	nc   net.Conn
 	br   *bufio.Reader
 	rr   replyReader
-	peer net.IP // the control connection's peer, target of passive connections
+	peer net.IP // the control connection's peer: the server, or a proxy
+	// dataHost is where passive data connections go: the peer's IP or,
+	// through a DialContext hook, the host the control connection was
+	// dialled to (a name, when it was one).
+	dataHost string
+	proxied  bool // the control connection is a ProxyDialer tunnel
 
 	deadlineMu sync.Mutex
 	cancelled  bool   // a context fired during I/O: the deadline stays in the past

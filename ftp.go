@@ -42,6 +42,10 @@ import (
 // credentials, PBSZ and PROT after) and logs in with cfg's credentials
 // (anonymously when cfg.User is empty). A nil cfg is the zero Config. The
 // context bounds the whole of it.
+//
+// Passive data connections go to the control connection's peer IP; with
+// cfg.DialContext set (a proxy, see ProxyDialer) they go to the host in
+// addr instead, dialled through cfg.DialContext like the control connection.
 func Dial(ctx context.Context, addr string, cfg *Config) (*Conn, error) {
 	cfg = cfg.Clone()
 	port := DefaultPort
@@ -86,6 +90,15 @@ func newConn(ctx context.Context, nc net.Conn, cfg *Config, host string) (*Conn,
 	}
 	if c.peer == nil {
 		return nil, fmt.Errorf("ftp: %w: the control connection's peer %q is not an IP address", ErrInvalidArgument, nc.RemoteAddr())
+	}
+	// Through a proxy or a DialContext hook the peer may be the proxy, not
+	// the server: passive data connections then go to the host the control
+	// connection was dialled to, through the same hook.
+	c.dataHost = c.peer.String()
+	if target, ok := proxyTarget(nc); ok {
+		c.dataHost, c.proxied = target, true
+	} else if cfg.DialContext != nil && host != "" {
+		c.dataHost = host
 	}
 	if cfg.TLS != TLSNone {
 		c.tlsConf = cfg.tlsConfig(host)

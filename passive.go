@@ -71,7 +71,9 @@ func parsePASV(msg string) (net.IP, int, error) {
 // passiveAddrs asks the server for a passive port and returns the addresses
 // to try, in order.
 func (c *Conn) passiveAddrs(ctx context.Context) ([]string, error) {
-	peer := c.peer.String()
+	peer := c.dataHost
+	// The server's IP, when known: nil when dataHost is a name.
+	server := net.ParseIP(peer)
 	if !c.epsvOff && !c.cfg.DisableEPSV {
 		r, err := c.cmd(ctx, "EPSV", "", StatusExtendedPassiveMode)
 		if err == nil {
@@ -89,7 +91,7 @@ func (c *Conn) passiveAddrs(ctx context.Context) ([]string, error) {
 		// 500/501/502 and the like: this server has no EPSV.
 		c.epsvOff = true
 	}
-	if c.peer.To4() == nil {
+	if server != nil && server.To4() == nil {
 		return nil, fmt.Errorf("ftp: PASV: %w: IPv6 control connection needs EPSV", ErrNotSupported)
 	}
 	r, err := c.cmd(ctx, "PASV", "", StatusPassiveMode)
@@ -107,10 +109,10 @@ func (c *Conn) passiveAddrs(ctx context.Context) ([]string, error) {
 	switch {
 	case c.cfg.PassiveAddress == PassiveServerAddress && !ip.IsUnspecified():
 		return []string{named}, nil
-	case c.cfg.PassiveAddress == PassiveControlPeerThenServer && !ip.Equal(c.peer) && !ip.IsUnspecified():
+	case c.cfg.PassiveAddress == PassiveControlPeerThenServer && !ip.Equal(server) && !ip.IsUnspecified():
 		return []string{control, named}, nil
 	default:
-		if !ip.Equal(c.peer) && c.cfg.Logger != nil {
+		if !ip.Equal(server) && c.cfg.Logger != nil {
 			c.cfg.Logger.Debug("ftp ignoring PASV address", "named", named, "using", control)
 		}
 		return []string{control}, nil
