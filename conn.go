@@ -38,10 +38,11 @@ type Conn struct {
 	watching   bool   // a watch is active
 	watchID    uint64 // identifies the active watch
 
-	opMu     sync.Mutex // held while a line is written or a reply read
-	closed   atomic.Bool
-	errMu    sync.Mutex
-	closeErr error // why the connection was closed, when not by Close
+	opMu      sync.Mutex // held while a line is written or a reply read
+	closed    atomic.Bool
+	errMu     sync.Mutex
+	closeErr  error         // why the connection was closed, when not by Close
+	lingering chan struct{} // closed when an abandoned connection is fully shut
 
 	tlsConf  *tls.Config // the session's TLS settings, nil for plain FTP
 	protData bool        // PROT P is in force: data connections use TLS
@@ -194,8 +195,44 @@ func (c *Conn) abandon(why error) {
 		c.closeErr = why
 	}
 	c.errMu.Unlock()
-	if c.closed.CompareAndSwap(false, true) {
+	if !c.closed.CompareAndSwap(false, true) {
+		return
+	}
+	// Half-close and read until the server closes too (bounded), so that
+	// a command it has not run yet (a STOR that would truncate) is run or
+	// dropped before a retry on a new connection starts: waitAbandoned.
+	cw, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok {
 		c.nc.Close()
+		return
+	}
+	done := make(chan struct{})
+	c.errMu.Lock()
+	c.lingering = done
+	c.errMu.Unlock()
+	cw.CloseWrite()
+	go func() {
+		defer close(done)
+		c.deadlineMu.Lock()
+		c.nc.SetReadDeadline(time.Now().Add(min(c.cfg.replyTimeout(), 30*time.Second) + time.Second))
+		c.deadlineMu.Unlock()
+		io.Copy(io.Discard, c.nc)
+		c.nc.Close()
+	}()
+}
+
+// waitAbandoned waits until an abandoned connection's server side has
+// ended (or the bound in abandon passed, or ctx ended).
+func (c *Conn) waitAbandoned(ctx context.Context) {
+	c.errMu.Lock()
+	ch := c.lingering
+	c.errMu.Unlock()
+	if ch == nil {
+		return
+	}
+	select {
+	case <-ch:
+	case <-ctx.Done():
 	}
 }
 

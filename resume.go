@@ -114,6 +114,8 @@ func retryable(err error) bool {
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return false
+	case errors.As(err, new(*interruptedError)):
+		return true
 	case errors.As(err, &fe):
 		switch fe.Code {
 		case StatusNotAvailable, StatusCanNotOpenDataConnection, StatusTransferAborted,
@@ -152,6 +154,8 @@ func (s *session) conn(ctx context.Context) (*Conn, error) {
 		return s.c, nil
 	}
 	if s.c != nil {
+		// What the old connection still carries must not race the new one.
+		s.c.waitAbandoned(ctx)
 		s.c.Close()
 		s.c = nil
 	}
@@ -175,6 +179,7 @@ func (s *session) retry(ctx context.Context, attempt int, err error) error {
 		return err
 	}
 	if s.c != nil && s.c.usable() != nil {
+		s.c.waitAbandoned(ctx)
 		s.c.Close()
 		s.c = nil
 	}
@@ -231,29 +236,41 @@ func Upload(ctx context.Context, cn Connector, src io.ReaderAt, size int64, remo
 	s := &session{cn: cn, opts: opts}
 	defer s.close()
 	res := &TransferResult{Size: size}
-	useAppend, checked := false, false
+	useAppend, checked, renaming := false, false, false
+	// Every step, verification and the rename included, runs inside the
+	// retried loop: a connection lost after the data arrived costs one
+	// more look, not the call.
 	for attempt := 0; ; attempt++ {
-		err := func() error {
+		done, err := func() (bool, error) {
 			c, err := s.conn(ctx)
 			if err != nil {
-				return err
+				return false, err
 			}
 			held, err := remoteSize(ctx, c, target)
 			if err != nil {
-				return err
+				return false, err
+			}
+			if renaming && held == 0 && target != remote {
+				// The rename may have happened before the connection
+				// was lost: the final name holds the file then.
+				if n, err := remoteSize(ctx, c, remote); err == nil && n == size {
+					if res.Verified, err = verifyUpload(ctx, c, remote, src, size, opts); err != nil {
+						return false, err
+					}
+					return true, nil
+				}
 			}
 			if opts.Fresh && res.Attempts == 0 {
 				held, checked = 0, true
 			}
 			if held > size {
-				return fmt.Errorf("%w: %s holds %d bytes, the source %d", ErrRemoteLarger, target, held, size)
+				return false, fmt.Errorf("%w: %s holds %d bytes, the source %d", ErrRemoteLarger, target, held, size)
 			}
 			if held > 0 && !checked {
 				// A part from an earlier call: make sure it is ours.
-				checked = true
 				same, err := samePrefix(ctx, c, target, src, held)
 				if err != nil {
-					return err
+					return false, err
 				}
 				if !same {
 					held = 0
@@ -261,46 +278,70 @@ func Upload(ctx context.Context, cn Connector, src io.ReaderAt, size int64, remo
 			}
 			checked = true
 			if held == size {
-				return nil
+				if res.Verified, err = verifyUpload(ctx, c, target, src, size, opts); err != nil {
+					return false, err
+				}
+				if target != remote {
+					renaming = true
+					if err := c.Rename(ctx, target, remote); err != nil {
+						return false, err
+					}
+				}
+				return true, nil
 			}
 			res.Attempts++
 			res.Resumed = res.Resumed || held > 0
 			n, err := uploadPart(ctx, c, target, src, held, size, useAppend && held > 0, opts)
 			res.Sent += n
 			var fe *Error
-			if err != nil && held > 0 && !useAppend && errors.As(err, &fe) && fe.Code/100 == 5 {
+			var ie *interruptedError
+			if err != nil && held > 0 && !useAppend && !errors.As(err, &ie) && errors.As(err, &fe) && fe.Code/100 == 5 {
 				// REST before STOR refused: APPE continues as well.
 				useAppend = true
-				return errRetryNow
+				return false, errRetryNow
 			}
-			return err
+			if err == nil {
+				// Confirmed by the server: the next turn of the loop
+				// checks its size, verifies and renames.
+				return false, errRetryNow
+			}
+			return false, err
 		}()
-		if err == nil {
-			break
+		if done {
+			return res, nil
 		}
 		if err == errRetryNow {
+			if res.Attempts > s.opts.retries()+1 {
+				return res, fmt.Errorf("%w: %s still short after %d attempts", ErrVerify, target, res.Attempts)
+			}
 			continue
 		}
 		if rerr := s.retry(ctx, attempt, err); rerr != nil {
 			return res, rerr
 		}
 	}
-	c, err := s.conn(ctx)
-	if err != nil {
-		return res, err
-	}
-	if res.Verified, err = verifyUpload(ctx, c, target, src, size, opts); err != nil {
-		return res, err
-	}
-	if target != remote {
-		if err := c.Rename(ctx, target, remote); err != nil {
-			return res, err
-		}
-	}
-	return res, nil
 }
 
 var errRetryNow = errors.New("retry at once")
+
+// interruptedError marks the failure of a transfer that had started (the
+// server answered 1xx): whatever the final reply's code, the next attempt
+// continues from what arrived, unless the server says it is out of space.
+type interruptedError struct{ err error }
+
+func (e *interruptedError) Error() string { return e.err.Error() }
+func (e *interruptedError) Unwrap() error { return e.err }
+
+// interrupted marks err from a started transfer as worth a retry.
+func interrupted(err error) error {
+	var se *SourceError
+	var fe *Error
+	if err == nil || errors.As(err, &se) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.As(err, &fe) && (fe.Code == StatusExceededStorage || fe.Code == StatusInsufficientStorage || fe.Code == StatusBadFileName) {
+		return err
+	}
+	return &interruptedError{err}
+}
 
 // uploadPart sends src[held:size] with REST + STOR (or APPE).
 func uploadPart(ctx context.Context, c *Conn, target string, src io.ReaderAt, held, size int64, useAppend bool, opts *ResumeOptions) (int64, error) {
@@ -332,7 +373,7 @@ func uploadPart(ctx context.Context, c *Conn, target string, src io.ReaderAt, he
 	if err == nil && n != size-held {
 		err = &SourceError{Command: w.t.line, Err: fmt.Errorf("source ended after %d of %d bytes", held+n, size)}
 	}
-	return n, err
+	return n, interrupted(err)
 }
 
 // samePrefix checks, where the server can hash a range, that the first n
@@ -475,55 +516,52 @@ func Download(ctx context.Context, cn Connector, remote string, dst io.WriterAt,
 		}
 		held = fi.Size()
 	}
+	ra, canVerify := dst.(io.ReaderAt)
+	if opts.Verify && !canVerify {
+		return nil, fmt.Errorf("ftp: download: %w: verification needs a destination that can be read back", ErrInvalidArgument)
+	}
 	s := &session{cn: cn, opts: opts}
 	defer s.close()
 	res := &TransferResult{Size: -1}
 	for attempt := 0; ; attempt++ {
-		err := func() error {
+		done, err := func() (bool, error) {
 			c, err := s.conn(ctx)
 			if err != nil {
-				return err
+				return false, err
 			}
 			size, err := c.Size(ctx, remote)
 			if err != nil {
-				return err
+				return false, err
 			}
 			res.Size = size
 			if held > size {
-				return fmt.Errorf("%w: the local copy holds %d bytes, %s %d", ErrRemoteLarger, held, remote, size)
+				return false, fmt.Errorf("%w: the local copy holds %d bytes, %s %d", ErrRemoteLarger, held, remote, size)
 			}
-			if held == size {
-				return nil
+			if held < size {
+				res.Attempts++
+				res.Resumed = res.Resumed || held > 0
+				n, err := downloadPart(ctx, c, remote, dst, held, size, opts)
+				res.Sent += n
+				held += n
+				if err != nil {
+					return false, err
+				}
 			}
-			res.Attempts++
-			res.Resumed = res.Resumed || held > 0
-			n, err := downloadPart(ctx, c, remote, dst, held, size, opts)
-			res.Sent += n
-			held += n
-			return err
+			res.Verified = "size"
+			if opts.Verify {
+				if res.Verified, err = verifyHash(ctx, c, remote, io.NewSectionReader(ra, 0, size), opts); err != nil {
+					return false, err
+				}
+			}
+			return true, nil
 		}()
-		if err == nil {
-			break
+		if done {
+			return res, nil
 		}
 		if rerr := s.retry(ctx, attempt, err); rerr != nil {
 			return res, rerr
 		}
 	}
-	res.Verified = "size"
-	if opts.Verify {
-		c, err := s.conn(ctx)
-		if err != nil {
-			return res, err
-		}
-		ra, ok := dst.(io.ReaderAt)
-		if !ok {
-			return res, fmt.Errorf("ftp: download: %w: verification needs a destination that can be read back", ErrInvalidArgument)
-		}
-		if res.Verified, err = verifyHash(ctx, c, remote, io.NewSectionReader(ra, 0, res.Size), opts); err != nil {
-			return res, err
-		}
-	}
-	return res, nil
 }
 
 // downloadPart receives remote[held:] into dst and returns the bytes
@@ -551,7 +589,8 @@ func downloadPart(ctx context.Context, c *Conn, remote string, dst io.WriterAt, 
 		err = cerr
 	}
 	if err == nil && held+n != size {
-		err = fmt.Errorf("%w: received %d of %d bytes", ErrVerify, held+n, size)
+		// Confirmed by the server yet short: the next attempt resumes.
+		err = fmt.Errorf("ftp: %s: received %d of %d bytes: %w", remote, held+n, size, io.ErrUnexpectedEOF)
 	}
-	return n, err
+	return n, interrupted(err)
 }
