@@ -292,6 +292,13 @@ func (c *Conn) RemoveAll(ctx context.Context, p string) error {
 		return err
 	}
 	for _, child := range entries {
+		if !safeEntryName(child.Name) {
+			// A hostile "../x" must not turn a removal into one elsewhere;
+			// nothing of a listing that holds one is removed.
+			return &UnsafeNameError{Dir: p, Name: child.Name}
+		}
+	}
+	for _, child := range entries {
 		cp := path.Join(p, child.Name)
 		if child.Type == EntryDir {
 			err = c.RemoveAll(ctx, cp)

@@ -171,18 +171,27 @@ func (pc *PoolConn) Discard() error {
 	return nil
 }
 
-// Connect checks out a connection to the pool's default target; it makes a
-// Pool a Connector for the resumable helpers (whose Close of the Conn then
-// closes it for good: those helpers own what they are given).
+// Connect checks out a connection to the pool's default target; with
+// Release it makes a Pool a Connector for the resumable helpers. Every
+// connection from Connect must go back through Release (closed or not),
+// or the pool counts it as open forever.
 func (p *Pool) Connect(ctx context.Context) (*Conn, error) {
 	pc, err := p.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	// The helpers Close the *Conn themselves: account for it as gone.
-	p.forget(pc.key)
 	return pc.Conn, nil
 }
+
+// Release takes back a connection from Connect: it is kept for reuse, or
+// closed if it broke or the idle limit is reached.
+func (p *Pool) Release(c *Conn) {
+	p.put(keyFor(p.addr, p.cfg), c)
+}
+
+// Releaser is implemented by Connectors that take their connections back
+// (a Pool) rather than have them closed.
+type Releaser interface{ Release(c *Conn) }
 
 // Conn checks out a connection to the pool's default target.
 func (p *Pool) Conn(ctx context.Context) (*PoolConn, error) {
@@ -342,17 +351,6 @@ func (p *Pool) discard(key poolKey, c *Conn) {
 	p.dropLocked(p.keys[key])
 	p.mu.Unlock()
 	c.Close()
-}
-
-// forget accounts for a checked-out connection whose new owner closes it.
-func (p *Pool) forget(key poolKey) {
-	p.mu.Lock()
-	g := p.keys[key]
-	g.open--
-	p.stats.Open--
-	p.stats.InUse--
-	p.wakeLocked(g)
-	p.mu.Unlock()
 }
 
 // Stats returns a snapshot of the pool's counters.

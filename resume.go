@@ -156,8 +156,7 @@ func (s *session) conn(ctx context.Context) (*Conn, error) {
 	if s.c != nil {
 		// What the old connection still carries must not race the new one.
 		s.c.waitAbandoned(ctx)
-		s.c.Close()
-		s.c = nil
+		s.drop()
 	}
 	c, err := s.cn.Connect(ctx)
 	if err != nil {
@@ -169,8 +168,19 @@ func (s *session) conn(ctx context.Context) (*Conn, error) {
 
 func (s *session) close() {
 	if s.c != nil {
+		s.drop()
+	}
+}
+
+// drop gives the connection back to its Connector when it takes them
+// back (a Pool: kept if healthy), or closes it.
+func (s *session) drop() {
+	if r, ok := s.cn.(Releaser); ok {
+		r.Release(s.c)
+	} else {
 		s.c.Close()
 	}
+	s.c = nil
 }
 
 // retry waits before attempt+1, or reports why not.
@@ -180,8 +190,7 @@ func (s *session) retry(ctx context.Context, attempt int, err error) error {
 	}
 	if s.c != nil && s.c.usable() != nil {
 		s.c.waitAbandoned(ctx)
-		s.c.Close()
-		s.c = nil
+		s.drop()
 	}
 	t := time.NewTimer(s.opts.backoff(attempt))
 	defer t.Stop()

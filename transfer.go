@@ -304,7 +304,13 @@ func (c *Conn) readFinal(ctx context.Context, line string) (Reply, error) {
 // then 225/226, or just 225 when nothing was running; all leave the
 // dialogue in step. A server that does not answer in time is cut off.
 func (c *Conn) abortCommand(ctx context.Context, line string, finalRead bool) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.abortTimeout())
+	limit := c.abortTimeout()
+	if ctx.Err() != nil {
+		// The caller gave up: a server slow to answer ABOR (some hold it
+		// until their own data accept times out) is cut off sooner.
+		limit = min(limit, 2*time.Second)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), limit)
 	defer cancel()
 	if err := c.send(ctx, "ABOR", ""); err != nil {
 		return err

@@ -604,3 +604,22 @@ func (s *hostileServer) serve(nc net.Conn) {
 		}
 	}
 }
+
+// TestRemoveAllRefusesUnsafeNames: a hostile listing cannot turn RemoveAll
+// into a removal outside the tree.
+func TestRemoveAllRefusesUnsafeNames(t *testing.T) {
+	srv := startHostile(t, true)
+	ctx := testCtx(t)
+	c, err := Dial(ctx, srv.Addr, fakeConfig())
+	require.NoError(t, err)
+	defer c.Close()
+	err = c.RemoveAll(ctx, "/pub/sub")
+	var ue *UnsafeNameError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, "/pub/sub", ue.Dir)
+	srv.assertNoUnsafeCommand(t)
+	for _, cmd := range srv.commands() {
+		assert.NotContains(t, cmd, "DELE", "nothing of an untrusted listing is removed")
+		assert.NotContains(t, cmd, "RMD", "nothing of an untrusted listing is removed")
+	}
+}
