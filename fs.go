@@ -85,14 +85,17 @@ func (f *FS) ReadDir(name string) ([]fs.DirEntry, error) {
 		return nil, pathErr("readdir", name, err)
 	}
 	out := make([]fs.DirEntry, 0, len(entries))
+	var unsafe []error
 	for _, e := range entries {
-		if !safeName(e.Name) {
+		if !safeEntryName(e.Name) {
+			// Never handed out as a name: reported beside the others.
+			unsafe = append(unsafe, &UnsafeNameError{Dir: p, Name: e.Name})
 			continue
 		}
 		out = append(out, fs.FileInfoToDirEntry(&fileInfo{e: e}))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
-	if err != nil {
+	if err = errors.Join(append(unsafe, err)...); err != nil {
 		return out, pathErr("readdir", name, err)
 	}
 	return out, nil

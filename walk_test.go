@@ -623,3 +623,19 @@ func TestRemoveAllRefusesUnsafeNames(t *testing.T) {
 		assert.NotContains(t, cmd, "RMD", "nothing of an untrusted listing is removed")
 	}
 }
+
+// TestFSReadDirReportsUnsafeNames: the io/fs view hands out only safe
+// names and reports the others.
+func TestFSReadDirReportsUnsafeNames(t *testing.T) {
+	srv := startHostile(t, true)
+	p := NewPool(srv.Addr, fakeConfig(), PoolOptions{})
+	defer p.Close()
+	fsys := NewFS(testCtx(t), p, "/pub")
+	entries, err := fs.ReadDir(fsys, "sub")
+	require.ErrorIs(t, err, ErrUnsafeName)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.Equal(t, []string{"ok2.txt"}, names)
+}
