@@ -10,9 +10,9 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -762,13 +762,15 @@ func (w *Writer) sendZeroCopy(rf io.ReaderFrom, src io.Reader) (int64, error) {
 }
 
 // zeroCopySource reports whether the socket's own ReadFrom can send src
-// without copying it through user space.
+// without copying it through user space: an *os.File, or what io.Copy
+// makes of one on its way here (os.File.WriteTo hands a wrapper without
+// WriteTo to our ReadFrom; net's sendfile takes any syscall.Conn).
 func zeroCopySource(src io.Reader) bool {
 	switch s := src.(type) {
-	case *os.File, *net.TCPConn:
-		return true
 	case *io.LimitedReader:
 		return zeroCopySource(s.R)
+	case syscall.Conn:
+		return true
 	}
 	return false
 }

@@ -107,3 +107,30 @@ func TestEPSVUnreachableFallsBackToPASV(t *testing.T) {
 		assert.Equal(t, content, got)
 	}
 }
+
+// srcCapture records what io.Copy hands to ReadFrom.
+type srcCapture struct{ src io.Reader }
+
+func (s *srcCapture) Write(p []byte) (int, error) { return len(p), nil }
+func (s *srcCapture) ReadFrom(r io.Reader) (int64, error) {
+	s.src = r
+	return io.Copy(io.Discard, struct{ io.Reader }{r})
+}
+
+// TestZeroCopySourceThroughIOCopy: io.Copy(w, f) reaches w.ReadFrom with a
+// wrapper of f (os.File.WriteTo's doing); the Writer must still see a file
+// that sendfile(2) can take, or uploads lose the fast path.
+func TestZeroCopySourceThroughIOCopy(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	require.NoError(t, os.WriteFile(p, []byte("data"), 0o644))
+	f, err := os.Open(p)
+	require.NoError(t, err)
+	defer f.Close()
+	var cap srcCapture
+	_, err = io.Copy(&cap, f)
+	require.NoError(t, err)
+	assert.True(t, zeroCopySource(cap.src), "io.Copy gave %T", cap.src)
+	assert.True(t, zeroCopySource(io.LimitReader(f, 10)))
+	assert.False(t, zeroCopySource(bytes.NewReader(nil)))
+	assert.False(t, zeroCopySource(io.NewSectionReader(f, 0, 4)))
+}
