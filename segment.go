@@ -20,6 +20,7 @@ import (
 // of its own. A segment that fails is retried and resumed from where it
 // stopped, as opts says; the size (and with opts.Verify the checksum) is
 // checked at the end. The local file is created or truncated.
+// opts.Progress is called from the segments' goroutines, possibly at once.
 func (p *Pool) DownloadSegmented(ctx context.Context, remote, local string, n int, opts *ResumeOptions) (*TransferResult, error) {
 	if n < 1 || remote == "" {
 		return nil, fmt.Errorf("ftp: segmented download: %w: %d segments of %q", ErrInvalidArgument, n, remote)
@@ -123,10 +124,9 @@ func (s *segment) run(ctx context.Context, progress func(int64), sent *atomic.In
 			return nil
 		}
 		attempts.Add(1)
-		m, err := s.fetch(ctx, f, pos)
+		m, err := s.fetch(ctx, f, pos, progress)
 		pos += m
 		sent.Add(m)
-		progress(m)
 		if err == nil && pos >= s.end {
 			return nil
 		}
@@ -142,8 +142,9 @@ func (s *segment) run(ctx context.Context, progress func(int64), sent *atomic.In
 	}
 }
 
-// fetch reads [pos, end) on one pooled connection into f at pos.
-func (s *segment) fetch(ctx context.Context, f *os.File, pos int64) (int64, error) {
+// fetch reads [pos, end) on one pooled connection into f at pos,
+// reporting bytes to progress as they arrive.
+func (s *segment) fetch(ctx context.Context, f *os.File, pos int64, progress func(int64)) (int64, error) {
 	pc, err := s.p.Conn(ctx)
 	if err != nil {
 		return 0, err
@@ -157,11 +158,19 @@ func (s *segment) fetch(ctx context.Context, f *os.File, pos int64) (int64, erro
 		r.Close()
 		return 0, err
 	}
+	var reported int64
+	r.SetProgress(func(n int64) {
+		progress(n - reported)
+		reported = n
+	})
 	limit := s.end - pos
 	if s.last {
 		limit = -1
 	}
 	m, err := r.writeTo(f, limit)
+	if m > reported {
+		progress(m - reported)
+	}
 	if cerr := r.Close(); err == nil && s.last {
 		err = cerr
 	}

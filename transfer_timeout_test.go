@@ -126,10 +126,10 @@ func TestZeroCopySourceThroughIOCopy(t *testing.T) {
 	f, err := os.Open(p)
 	require.NoError(t, err)
 	defer f.Close()
-	var cap srcCapture
-	_, err = io.Copy(&cap, f)
+	var got srcCapture
+	_, err = io.Copy(&got, f)
 	require.NoError(t, err)
-	assert.True(t, zeroCopySource(cap.src), "io.Copy gave %T", cap.src)
+	assert.True(t, zeroCopySource(got.src), "io.Copy gave %T", got.src)
 	assert.True(t, zeroCopySource(io.LimitReader(f, 10)))
 	assert.False(t, zeroCopySource(bytes.NewReader(nil)))
 	assert.False(t, zeroCopySource(io.NewSectionReader(f, 0, 4)))

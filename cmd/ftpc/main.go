@@ -1,8 +1,10 @@
 // Command ftpc is a small FTP client built on package ftp.
 //
 //	ftpc [flags] ls URL
-//	ftpc [flags] get [--resume] URL [LOCAL]
+//	ftpc [flags] get [--resume] [--segments N] URL [LOCAL]
 //	ftpc [flags] put [--resume] LOCAL URL
+//	ftpc [flags] mirror [--parallel N] [--delete] [--dry-run] URL DIR
+//	ftpc [flags] mirror --reverse [--parallel N] [--delete] [--dry-run] DIR URL
 //	ftpc [flags] rm URL
 //	ftpc [flags] mkdir [-p] URL
 //	ftpc [flags] rmdir URL
@@ -14,12 +16,22 @@
 // URLs look like ftp://[user[:password]@]host[:port]/path. The path is
 // relative to the login directory, as with curl: ftp://host/dir/file names
 // dir/file, and ftp://host//etc/motd (or ftp://host/%2Fetc/motd) names the
-// absolute /etc/motd. Without a user the login is anonymous; a user without a
-// password in the URL takes it from the FTP_PASSWORD environment variable.
+// absolute /etc/motd. A user without a password in the URL takes it from
+// the FTP_PASSWORD environment variable, else from the netrc file ($NETRC,
+// else ~/.netrc) when its entry for the host has that login; a URL without
+// a user takes the login and password of the host's netrc entry (or of
+// "default"), and is anonymous without one.
+//
+// --proxy (or ftp_proxy, all_proxy and their upper-case forms, unless
+// no_proxy names the host) sends every connection through a SOCKS5 or HTTP
+// CONNECT proxy. get, put and mirror draw progress bars on standard error
+// when it is a terminal; --progress prints plain lines elsewhere, and
+// --no-progress turns both off.
 //
 // Flags may come before or after the command's arguments. The exit status
 // is 0 on success, 1 on an error and 2 on a usage error; an error is reported
-// as one line on standard error.
+// as one line on standard error (mirror prints one line per failure, then a
+// count).
 package main
 
 import (
@@ -61,9 +73,14 @@ const usageText = `usage: ftpc [flags] COMMAND ARGS...
 
 commands:
   ls URL                   list a directory
-  get [--resume] URL [LOCAL]
-                           download a file (LOCAL "-" is standard output)
+  get [--resume] [--segments N] URL [LOCAL]
+                           download a file (LOCAL "-" is standard output);
+                           --segments N: over N connections at once
   put [--resume] LOCAL URL upload a file (a URL ending in "/" keeps LOCAL's name)
+  mirror URL DIR           make DIR a copy of the remote directory URL
+  mirror --reverse DIR URL make the remote directory URL a copy of DIR
+                           (only what changed moves; partial copies resume;
+                           also --parallel N, --delete, --dry-run)
   rm URL                   delete a file
   mkdir [-p] URL           create a directory (-p: and its parents)
   rmdir URL                remove an empty directory
@@ -77,8 +94,9 @@ commands:
 
 URL: ftp://[user[:password]@]host[:port]/path; the path is relative to the
 login directory, ftp://host//abs is absolute. FTP_PASSWORD supplies a
-password the URL leaves out. ftps:// is implicit TLS (port 990), ftpes://
-explicit TLS (AUTH TLS); certificates are verified.
+password the URL leaves out; otherwise the netrc file ($NETRC, else
+~/.netrc) supplies the login and password for the host. ftps:// is implicit
+TLS (port 990), ftpes:// explicit TLS (AUTH TLS); certificates are verified.
 
 flags (before or after the command's arguments):
   --active         active mode (EPRT/PORT) instead of passive
@@ -87,9 +105,24 @@ flags (before or after the command's arguments):
   --tls            explicit TLS for ftp:// URLs (as ftpes://)
   --cacert FILE    trust the PEM certificates in FILE instead of the system roots
   --insecure       skip certificate verification (dangerous)
+  --proxy URL      connect through a proxy: socks5://, socks5h:// or http://
+                   (CONNECT), [user:pass@]host[:port]; "" for none. Default:
+                   ftp_proxy (ftps_proxy), FTP_PROXY, all_proxy, ALL_PROXY,
+                   unless no_proxy/NO_PROXY names the host. Passive mode only.
+  --progress       get, put, mirror: progress bars on a terminal, plain lines
+                   (one a second per transfer) elsewhere; the default is bars
+                   on a terminal only
+  --no-progress    no progress output (also --progress=false)
   --resume         get: continue a partial local file; put: a partial remote one
-  --retries N      get, put: reconnect and resume up to N times after a failure
-  --verify         get, put: compare checksums (or sizes) afterwards
+  --retries N      get, put, mirror: reconnect and resume up to N times after
+                   a failure
+  --verify         get, put, mirror: compare checksums (or sizes) afterwards
+  --segments N     get: download over N connections, each fetching one range
+  --reverse        mirror: upload DIR to URL instead of downloading
+  --parallel N     mirror: files moved (and connections open) at once
+                   (default 4)
+  --delete         mirror: remove what the source does not hold
+  --dry-run        mirror: say what would be done, change nothing
   -p               mkdir: create missing parents
 `
 
@@ -111,13 +144,26 @@ type options struct {
 	tls      bool   // explicit TLS for ftp:// URLs
 	cacert   string // PEM file of trusted certificates
 	insecure bool   // skip certificate verification
+
+	proxy    optionalString // --proxy URL; "" given means none
+	progress progressMode   // --progress, --no-progress
+
+	segments int // get: connections of a segmented download
+
+	reverse  bool // mirror: upload
+	parallel int  // mirror: files at once
+	delete   bool // mirror: remove extraneous files
+	dryRun   bool // mirror: change nothing
 }
 
 // session is what a command runs with.
 type session struct {
 	opts   options
 	stdout io.Writer
-	stderr io.Writer
+	stderr *errWriter
+
+	netrc       []*netrcEntry
+	netrcLoaded bool
 }
 
 // command describes one subcommand.
@@ -137,8 +183,20 @@ func init() {
 		fs.BoolVar(&o.verify, "verify", o.verify, "compare checksums (HASH/XSHA256...) or sizes after the transfer")
 	}
 	commands = map[string]*command{
-		"ls":    {synopsis: "ls URL", min: 1, max: 1, run: cmdList},
-		"get":   {synopsis: "get [--resume] URL [LOCAL]", min: 1, max: 2, flags: resumeFlag, run: cmdGet},
+		"ls": {synopsis: "ls URL", min: 1, max: 1, run: cmdList},
+		"get": {synopsis: "get [--resume] [--segments N] URL [LOCAL]", min: 1, max: 2, run: cmdGet, flags: func(fs *flag.FlagSet, o *options) {
+			resumeFlag(fs, o)
+			fs.IntVar(&o.segments, "segments", o.segments, "download over `N` connections at once")
+		}},
+		"mirror": {synopsis: "mirror [--reverse] [--parallel N] [--delete] [--dry-run] URL DIR (--reverse: DIR URL)", min: 2, max: 2, run: cmdMirror, flags: func(fs *flag.FlagSet, o *options) {
+			o.parallel = 4
+			fs.BoolVar(&o.reverse, "reverse", o.reverse, "upload DIR to URL")
+			fs.IntVar(&o.parallel, "parallel", o.parallel, "`N` files (and connections) at once")
+			fs.BoolVar(&o.delete, "delete", o.delete, "remove what the source does not hold")
+			fs.BoolVar(&o.dryRun, "dry-run", o.dryRun, "change nothing, say what would be done")
+			fs.IntVar(&o.retries, "retries", o.retries, "reconnect and resume up to `N` times after a failure")
+			fs.BoolVar(&o.verify, "verify", o.verify, "compare checksums (HASH/XSHA256...) or sizes after each transfer")
+		}},
 		"put":   {synopsis: "put [--resume] LOCAL URL", min: 2, max: 2, flags: resumeFlag, run: cmdPut},
 		"rm":    {synopsis: "rm URL", min: 1, max: 1, run: cmdRemove},
 		"mkdir": {synopsis: "mkdir [-p] URL", min: 1, max: 1, run: cmdMakeDir, flags: func(fs *flag.FlagSet, o *options) { fs.BoolVar(&o.parents, "p", o.parents, "create missing parents") }},
@@ -175,6 +233,9 @@ func globalFlags(fs *flag.FlagSet, o *options) {
 	fs.BoolVar(&o.tls, "tls", o.tls, "explicit TLS (AUTH TLS) for ftp:// URLs")
 	fs.StringVar(&o.cacert, "cacert", o.cacert, "PEM `file` of certificates to trust instead of the system roots")
 	fs.BoolVar(&o.insecure, "insecure", o.insecure, "do not verify the server's certificate (dangerous)")
+	fs.Var(&o.proxy, "proxy", "proxy `URL`: socks5://, socks5h:// or http://; \"\" for none")
+	fs.Var(&progressFlag{mode: &o.progress}, "progress", "show progress (bars on a terminal, lines elsewhere)")
+	fs.Var(&progressFlag{mode: &o.progress, neg: true}, "no-progress", "show no progress")
 }
 
 // run is the whole command: it parses args, runs the command and returns
@@ -227,7 +288,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(baseContext(), os.Interrupt)
 	defer stop()
-	s := &session{opts: opts, stdout: stdout, stderr: stderr}
+	s := &session{opts: opts, stdout: stdout, stderr: &errWriter{raw: stderr}}
 	return report(stderr, cmd.run(ctx, s, pos))
 }
 
@@ -255,13 +316,18 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// report prints err as one line and returns the exit status.
+// report prints err as one line and returns the exit status. The errors
+// of a *multiError take a line each, and a count follows.
 func report(stderr io.Writer, err error) int {
 	if err == nil {
 		return exitOK
 	}
-	msg := strings.Join(strings.Fields(err.Error()), " ")
-	fmt.Fprintf(stderr, "ftpc: %s\n", msg)
+	if me, ok := err.(*multiError); ok {
+		for _, e := range me.errs {
+			fmt.Fprintf(stderr, "ftpc: %s\n", oneLine(e.Error()))
+		}
+	}
+	fmt.Fprintf(stderr, "ftpc: %s\n", oneLine(err.Error()))
 	var ue *usageError
 	if errors.As(err, &ue) {
 		return exitUsage
@@ -269,11 +335,32 @@ func report(stderr io.Writer, err error) int {
 	return exitError
 }
 
+// oneLine joins the lines and runs of spaces of msg.
+func oneLine(msg string) string {
+	return strings.Join(strings.Fields(msg), " ")
+}
+
+// multiError is several errors, each reported on a line of its own.
+type multiError struct {
+	what string // "mirror"
+	errs []error
+}
+
+func (e *multiError) Error() string {
+	return fmt.Sprintf("%s: %d errors", e.what, len(e.errs))
+}
+
+func (e *multiError) Unwrap() []error { return e.errs }
+
 // target is a parsed ftp:// URL.
 type target struct {
+	scheme   string // "ftp", "ftps" or "ftpes"
+	host     string // as in the URL, without brackets or port
 	addr     string // host:port
 	user     string // "" for anonymous
 	password string
+	hasPass  bool   // the password is known (URL or FTP_PASSWORD)
+	account  string // from netrc
 	path     string // relative to the login directory, or absolute; "" is the login directory
 	tls      ftp.TLSMode
 }
@@ -314,13 +401,13 @@ func parseURL(raw string) (*target, error) {
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		return nil, usagef("URL %q has a query or fragment: write '?' as %%3F and '#' as %%23", raw)
 	}
-	t := &target{addr: net.JoinHostPort(host, port), tls: mode}
+	t := &target{scheme: strings.ToLower(u.Scheme), host: host, addr: net.JoinHostPort(host, port), tls: mode}
 	if u.User != nil {
 		t.user = u.User.Username()
 		if pw, ok := u.User.Password(); ok {
-			t.password = pw
-		} else if t.user != "" {
-			t.password = os.Getenv("FTP_PASSWORD")
+			t.password, t.hasPass = pw, true
+		} else if pw, ok := os.LookupEnv("FTP_PASSWORD"); ok && t.user != "" {
+			t.password, t.hasPass = pw, true
 		}
 	}
 	// One '/' separates the host from the path; what follows is relative to
@@ -329,9 +416,46 @@ func parseURL(raw string) (*target, error) {
 	return t, nil
 }
 
-// config builds the Config for t from the flags.
+// credentials fills in what the URL leaves out of the login from the
+// netrc file: a URL without a user takes the host's login, password and
+// account; one with a user but no password (and no FTP_PASSWORD) takes
+// the password of the host's entry with that login.
+func (s *session) credentials(t *target) error {
+	if t.hasPass {
+		return nil
+	}
+	if !s.netrcLoaded {
+		entries, err := readNetrc()
+		if err != nil {
+			return err
+		}
+		s.netrc, s.netrcLoaded = entries, true
+	}
+	e, ok := netrcLookup(s.netrc, t.host, t.user)
+	if !ok {
+		return nil
+	}
+	t.user, t.password, t.hasPass, t.account = e.login, e.password, true, e.account
+	return nil
+}
+
+// config builds the Config for t from the flags, the netrc file and the
+// proxy settings.
 func (s *session) config(t *target) (*ftp.Config, error) {
-	cfg := &ftp.Config{User: t.user, Password: t.password, TLS: t.tls}
+	if err := s.credentials(t); err != nil {
+		return nil, err
+	}
+	cfg := &ftp.Config{User: t.user, Password: t.password, Account: t.account, TLS: t.tls}
+	if raw, source := s.proxyFor(t); raw != "" {
+		if s.opts.active {
+			return nil, usagef("--active cannot work through a proxy (from %s): the server cannot connect back; use passive mode", source)
+		}
+		dial, err := proxyDialer(raw, source)
+		if err != nil {
+			return nil, err
+		}
+		cfg.DialContext = dial
+	}
 	if s.opts.tls && cfg.TLS == ftp.TLSNone {
 		cfg.TLS = ftp.TLSExplicit
 	}
@@ -476,12 +600,30 @@ func cmdGet(ctx context.Context, s *session, args []string) error {
 	if local == "-" && s.opts.resume {
 		return usagef("get: --resume needs a local file, not standard output")
 	}
+	switch {
+	case s.opts.segments < 0:
+		return usagef("get: --segments must be at least 1")
+	case s.opts.segments > 0 && local == "-":
+		return usagef("get: --segments needs a local file, not standard output")
+	case s.opts.segments > 0 && s.opts.resume:
+		return usagef("get: --segments and --resume do not mix: a segmented download starts afresh")
+	}
 	cfg, err := s.config(t)
 	if err != nil {
 		return err
 	}
+	prog := newProgress(s.opts.progress, s.stderr)
+	defer prog.wait()
+	label := "get " + path.Base(remote)
+	if s.opts.segments > 0 {
+		return s.getSegmented(ctx, t, cfg, remote, local, prog.start(label, -1, -1, false))
+	}
 	if local != "-" && (s.opts.retries > 0 || s.opts.verify) {
-		res, err := ftp.DownloadFile(ctx, ftp.Endpoint{Addr: t.addr, Config: cfg}, remote, local, s.resumeOptions())
+		ro := s.resumeOptions()
+		tr := prog.start(label, -1, -1, false)
+		ro.Progress = tr.callback()
+		res, err := ftp.DownloadFile(ctx, ftp.Endpoint{Addr: t.addr, Config: cfg}, remote, local, ro)
+		tr.finish(err)
 		if err == nil && s.opts.verify {
 			fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", remote, res.Size, res.Verified)
 		}
@@ -493,16 +635,8 @@ func cmdGet(ctx context.Context, s *session, args []string) error {
 	}
 	defer c.Close()
 
-	if local == "-" {
-		r, err := c.Retrieve(ctx, remote)
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(s.stdout, r)
-		return firstErr(err, r.Close())
-	}
-
 	var offset int64
+	size := int64(-1) // for progress
 	if s.opts.resume {
 		fi, err := os.Stat(local)
 		switch {
@@ -512,17 +646,24 @@ func cmdGet(ctx context.Context, s *session, args []string) error {
 			return err
 		}
 		if offset > 0 {
-			size, err := c.Size(ctx, remote)
+			n, err := c.Size(ctx, remote)
 			var fe *ftp.Error
 			switch {
-			case err == nil && offset == size:
+			case err == nil && offset == n:
 				return nil // already complete
-			case err == nil && offset > size:
-				return fmt.Errorf("get --resume: %s holds %d bytes, more than the %d of %s", local, offset, size, remote)
-			case err != nil && !errors.As(err, &fe):
+			case err == nil && offset > n:
+				return fmt.Errorf("get --resume: %s holds %d bytes, more than the %d of %s", local, offset, n, remote)
+			case err == nil:
+				size = n
+			case !errors.As(err, &fe):
 				return err
 			}
 			// A refused SIZE is not fatal: REST and RETR have the last word.
+		}
+	}
+	if prog != nil && size < 0 {
+		if n, err := c.Size(ctx, remote); err == nil {
+			size = n
 		}
 	}
 
@@ -530,6 +671,16 @@ func cmdGet(ctx context.Context, s *session, args []string) error {
 	// remote file leaves the local one alone.
 	r, err := c.RetrieveFrom(ctx, remote, offset)
 	if err != nil {
+		return err
+	}
+	tr := prog.start(label, size, offset, false)
+	if tr != nil {
+		r.SetProgress(func(n int64) { tr.update(offset+n, -1) }) // keeps splice
+	}
+	if local == "-" {
+		_, err = io.Copy(s.stdout, r)
+		err = firstErr(err, r.Close())
+		tr.finish(err)
 		return err
 	}
 	flags := os.O_WRONLY | os.O_CREATE
@@ -540,6 +691,7 @@ func cmdGet(ctx context.Context, s *session, args []string) error {
 	f, err := os.OpenFile(local, flags, 0o644)
 	if err != nil {
 		r.Close()
+		tr.finish(err)
 		return err
 	}
 	if s.opts.resume {
@@ -550,11 +702,40 @@ func cmdGet(ctx context.Context, s *session, args []string) error {
 		if err != nil {
 			r.Close()
 			f.Close()
+			tr.finish(err)
 			return err
 		}
 	}
 	_, err = io.Copy(f, r) // Reader.WriteTo → (*os.File).ReadFrom: splice
-	return firstErr(err, r.Close(), f.Close())
+	err = firstErr(err, r.Close(), f.Close())
+	tr.finish(err)
+	return err
+}
+
+// getSegmented downloads remote into local over --segments pooled
+// connections.
+func (s *session) getSegmented(ctx context.Context, t *target, cfg *ftp.Config, remote, local string, tr *tracker) error {
+	pool := ftp.NewPool(t.addr, cfg, ftp.PoolOptions{MaxOpen: s.opts.segments})
+	defer pool.Close()
+	ro := s.resumeOptions()
+	ro.Progress = tr.callback()
+	res, err := pool.DownloadSegmented(ctx, remote, local, s.opts.segments, ro)
+	tr.finish(err)
+	s.debugPool(pool)
+	if err == nil && s.opts.verify {
+		fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", remote, res.Size, res.Verified)
+	}
+	return err
+}
+
+// debugPool reports, with --debug, how a pool's connections were used.
+func (s *session) debugPool(p *ftp.Pool) {
+	if !s.opts.debug {
+		return
+	}
+	st := p.Stats()
+	fmt.Fprintf(s.stderr, "ftpc: pool: %d connections dialled, %d reuses, %d discarded, at most %d open at once\n",
+		st.Dials, st.Reused, st.Discarded, st.MaxOpenSeen)
 }
 
 func cmdPut(ctx context.Context, s *session, args []string) error {
@@ -586,8 +767,15 @@ func cmdPut(ctx context.Context, s *session, args []string) error {
 	if err != nil {
 		return err
 	}
+	prog := newProgress(s.opts.progress, s.stderr)
+	defer prog.wait()
+	label := "put " + path.Base(remote)
 	if s.opts.retries > 0 || s.opts.verify {
-		res, err := ftp.UploadFile(ctx, ftp.Endpoint{Addr: t.addr, Config: cfg}, local, remote, s.resumeOptions())
+		ro := s.resumeOptions()
+		tr := prog.start(label, fi.Size(), -1, false)
+		ro.Progress = tr.callback()
+		res, err := ftp.UploadFile(ctx, ftp.Endpoint{Addr: t.addr, Config: cfg}, local, remote, ro)
+		tr.finish(err)
 		if err == nil && s.opts.verify {
 			fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", remote, res.Size, res.Verified)
 		}
@@ -600,7 +788,12 @@ func cmdPut(ctx context.Context, s *session, args []string) error {
 	defer c.Close()
 
 	if !s.opts.resume {
-		_, err = c.Store(ctx, remote, f) // *os.File: sendfile
+		tr := prog.start(label, fi.Size(), 0, false)
+		w, err := c.StoreWriter(ctx, remote, 0)
+		if err == nil {
+			_, err = sendFile(w, f, 0, tr)
+		}
+		tr.finish(err)
 		return err
 	}
 	held, err := c.Size(ctx, remote)
@@ -619,16 +812,51 @@ func cmdPut(ctx context.Context, s *session, args []string) error {
 	if _, err := f.Seek(held, io.SeekStart); err != nil {
 		return err
 	}
-	n, err := c.StoreFrom(ctx, remote, f, held)
+	tr := prog.start(label, fi.Size(), held, false)
+	var n int64
+	w, err := c.StoreWriter(ctx, remote, held)
+	if err == nil {
+		n, err = sendFile(w, f, held, tr)
+	}
 	var fe *ftp.Error
 	if err != nil && held > 0 && n == 0 && errors.As(err, &fe) && fe.Code/100 == 5 {
 		// REST+STOR refused: APPE reaches the same end on most servers.
 		if _, serr := f.Seek(held, io.SeekStart); serr != nil {
+			tr.finish(serr)
 			return serr
 		}
-		_, err = c.Append(ctx, remote, f)
+		w, err = c.AppendWriter(ctx, remote)
+		if err == nil {
+			_, err = sendFile(w, f, held, tr)
+		}
 	}
+	tr.finish(err)
 	return err
+}
+
+// sendFile sends the rest of f through w, as Conn.Store does: the upload
+// is aborted when reading f fails, and closed (reading the server's
+// verdict) otherwise. w.ReadFrom is called directly rather than through
+// io.Copy, which would prefer (*os.File).WriteTo and hide the file from
+// the Writer's sendfile path; progress keeps that path (in 1 MiB steps).
+func sendFile(w *ftp.Writer, f *os.File, base int64, tr *tracker) (int64, error) {
+	if tr != nil {
+		w.SetProgress(func(n int64) { tr.update(base+n, -1) })
+	}
+	n, err := w.ReadFrom(f)
+	if err != nil {
+		var se *ftp.SourceError
+		if errors.As(err, &se) {
+			w.Abort()
+			return n, err
+		}
+		// The data connection failed: the server's reply says why.
+		if cerr := w.Close(); cerr != nil {
+			return n, cerr
+		}
+		return n, err
+	}
+	return n, w.Close()
 }
 
 func cmdRemove(ctx context.Context, s *session, args []string) error {

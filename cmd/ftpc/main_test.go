@@ -167,10 +167,17 @@ func TestHelp(t *testing.T) {
 		require.Equal(t, 0, r.code)
 		assert.Contains(t, r.stdout, "usage: ftpc")
 		assert.Contains(t, r.stdout, "mkdir [-p] URL")
+		for _, want := range []string{"mirror URL DIR", "mirror --reverse DIR URL", "--segments N", "--parallel N",
+			"--delete", "--dry-run", "--proxy URL", "--progress", "--no-progress", "NETRC"} {
+			assert.Contains(t, r.stdout, want)
+		}
 	}
 	r := ftpc("get", "-h")
 	require.Equal(t, 0, r.code)
-	assert.Equal(t, "usage: ftpc get [--resume] URL [LOCAL]\n", r.stdout)
+	assert.Equal(t, "usage: ftpc get [--resume] [--segments N] URL [LOCAL]\n", r.stdout)
+	r = ftpc("mirror", "--help")
+	require.Equal(t, 0, r.code)
+	assert.Equal(t, "usage: ftpc mirror [--reverse] [--parallel N] [--delete] [--dry-run] URL DIR (--reverse: DIR URL)\n", r.stdout)
 }
 
 func TestBadSchemeIsUsageError(t *testing.T) {

@@ -1,0 +1,104 @@
+// ftpc mirror: a directory tree in either direction, in the manner of
+// lftp's mirror, through the library's Pool.MirrorDown and MirrorUp.
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	ftp "github.com/seed362563c3/ftp"
+)
+
+func cmdMirror(ctx context.Context, s *session, args []string) error {
+	rawURL, dir := args[0], args[1]
+	if s.opts.reverse {
+		dir, rawURL = args[0], args[1]
+	} else if !strings.Contains(args[0], "://") && strings.Contains(args[1], "://") {
+		return usagef("mirror: to upload %s, give --reverse: ftpc mirror --reverse DIR URL", args[0])
+	}
+	if s.opts.parallel < 1 {
+		return usagef("mirror: --parallel must be at least 1")
+	}
+	if dir == "" {
+		return usagef("mirror: empty local directory")
+	}
+	t, err := parseURL(rawURL)
+	if err != nil {
+		return err
+	}
+	cfg, err := s.config(t)
+	if err != nil {
+		return err
+	}
+	remoteDir := dirPath(t.path)
+
+	pool := ftp.NewPool(t.addr, cfg, ftp.PoolOptions{MaxOpen: s.opts.parallel})
+	defer pool.Close()
+	prog := newProgress(s.opts.progress, s.stderr)
+	op := "get"
+	if s.opts.reverse {
+		op = "put"
+	}
+	mp := newMirrorProgress(prog, op)
+	opts := &ftp.MirrorOptions{
+		Parallel: s.opts.parallel,
+		Delete:   s.opts.delete,
+		DryRun:   s.opts.dryRun,
+		Resume:   s.resumeOptions(),
+		Progress: mp.callback(),
+	}
+	var st *ftp.MirrorStats
+	if s.opts.reverse {
+		st, err = pool.MirrorUp(ctx, dir, remoteDir, opts)
+	} else {
+		st, err = pool.MirrorDown(ctx, remoteDir, dir, opts)
+	}
+	mp.end()
+	prog.wait()
+	s.debugPool(pool)
+	if st != nil {
+		fmt.Fprintln(s.stdout, mirrorSummary(st, s.opts.dryRun))
+	}
+	return mirrorError(err)
+}
+
+// mirrorSummary is the line that says what a mirror did (or would do).
+func mirrorSummary(st *ftp.MirrorStats, dryRun bool) string {
+	if dryRun {
+		return fmt.Sprintf("mirror --dry-run: %d files to transfer (%d to resume, %d bytes), %d unchanged, %d dirs to create, %d to delete, %d symlinks and %d others skipped, %d names refused",
+			st.Files, st.Resumed, st.Bytes, st.Unchanged, st.Dirs, st.Deleted, st.Symlinks, st.Other, st.Refused)
+	}
+	return fmt.Sprintf("mirror: %d files transferred (%d resumed, %d bytes), %d unchanged, %d failed, %d dirs created, %d deleted, %d symlinks and %d others skipped, %d names refused",
+		st.Files, st.Resumed, st.Bytes, st.Unchanged, st.Failed, st.Dirs, st.Deleted, st.Symlinks, st.Other, st.Refused)
+}
+
+// mirrorError turns the joined errors of a mirror into a *multiError,
+// which report prints a line at a time; a single error stays as it is.
+func mirrorError(err error) error {
+	errs := flattenErrors(err)
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	return &multiError{what: "mirror", errs: errs}
+}
+
+// flattenErrors lists the errors joined (errors.Join) in err, at any depth.
+func flattenErrors(err error) []error {
+	if err == nil {
+		return nil
+	}
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var all []error
+	for _, e := range j.Unwrap() {
+		all = append(all, flattenErrors(e)...)
+	}
+	return all
+}

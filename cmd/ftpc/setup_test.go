@@ -1,0 +1,29 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestMain keeps the user's environment out of the tests: no netrc file,
+// no proxy, no FTP_PASSWORD unless a test sets one.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ftpc-test-*")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("NETRC", filepath.Join(dir, "no-such-netrc"))
+	for _, name := range []string{
+		"FTP_PASSWORD",
+		"ftp_proxy", "FTP_PROXY", "ftps_proxy", "FTPS_PROXY",
+		"all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY",
+	} {
+		os.Unsetenv(name)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
