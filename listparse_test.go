@@ -645,3 +645,38 @@ func BenchmarkParseMLSxLine(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(benchMLSxLines))/b.Elapsed().Seconds(), "lines/s")
 }
+
+var benchDOSLines = []string{
+	"03-10-21  09:30AM               1234 file.txt",
+	"06-05-21  11:02PM       <DIR>          pub",
+	"10-05-20  03:15PM                  0 my file  name.txt",
+}
+
+func BenchmarkParseListLineDOS(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		for _, l := range benchDOSLines {
+			if _, err := parseListLine(l, listNow, time.UTC); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N*len(benchDOSLines))/b.Elapsed().Seconds(), "lines/s")
+}
+
+var benchEPLFLines = []string{
+	"+i8388621.29609,m824255902,/,\tdev",
+	"+i8388621.44468,m839956783,r,s10376,\tRFCEPLF",
+}
+
+func BenchmarkParseListLineEPLF(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		for _, l := range benchEPLFLines {
+			if _, err := parseListLine(l, listNow, time.UTC); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N*len(benchEPLFLines))/b.Elapsed().Seconds(), "lines/s")
+}

@@ -5,9 +5,10 @@
 // active mode, over 127.0.0.1 and ::1.
 //
 // The servers come from .ci/install-servers.sh (vsftpd installed with
-// apt-get, the others unpacked under /opt/ftp-interop, or $FTP_INTEROP_ROOT).
-// The tests need root: the servers switch to a local user, which the suite
-// creates. Without a server the tests skip, naming what is missing, unless
-// CI=true, where a missing server fails. At the end the suite prints the
-// matrix as a table.
+// apt-get, the others unpacked under /opt/ftp-interop, or $FTP_INTEROP_ROOT)
+// and are started by internal/realservers, which the benchmark driver
+// (bench/driver) shares. The tests need root: the servers switch to a local
+// user, which the suite creates. Without a server the tests skip, naming
+// what is missing, unless CI=true, where a missing server fails. At the end
+// the suite prints the matrix as a table.
 package interop

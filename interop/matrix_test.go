@@ -19,47 +19,34 @@ import (
 	"time"
 
 	"github.com/seed362563c3/ftp"
+	"github.com/seed362563c3/ftp/internal/realservers"
 )
 
 // tlsMode is one column of the matrix's TLS dimension.
 type tlsMode struct {
 	name string
 	mode ftp.TLSMode
+	rs   realservers.TLSMode
 }
 
 var (
-	modePlain    = tlsMode{"plain", ftp.TLSNone}
-	modeExplicit = tlsMode{"explicit", ftp.TLSExplicit}
-	modeImplicit = tlsMode{"implicit", ftp.TLSImplicit}
+	modePlain    = tlsMode{"plain", ftp.TLSNone, realservers.Plain}
+	modeExplicit = tlsMode{"explicit", ftp.TLSExplicit, realservers.Explicit}
+	modeImplicit = tlsMode{"implicit", ftp.TLSImplicit, realservers.Implicit}
 )
 
+// modeOf returns the column of a server's TLS mode.
+func modeOf(m realservers.TLSMode) tlsMode {
+	switch m {
+	case realservers.Explicit:
+		return modeExplicit
+	case realservers.Implicit:
+		return modeImplicit
+	}
+	return modePlain
+}
+
 var dataModes = []string{"passive", "active"}
-
-// server describes one FTP server of the matrix.
-type server struct {
-	name  string
-	modes []tlsMode
-	// lacks names the TLS modes the server does not have, and why.
-	lacks map[string]string
-	// find locates the server's files and returns what is missing, if any.
-	find func() (miss string)
-	// start runs the server for one TLS mode on the given loopback hosts,
-	// stopped when t ends; it fails t when the server does not come up.
-	start func(t *testing.T, e *env, m tlsMode, hosts []string) *instance
-}
-
-// instance is a server running for one TLS mode.
-type instance struct {
-	addrs map[string]string // loopback host → host:port
-	// tlsVersion is the version the control connection must negotiate;
-	// maxTLS, when set, caps the client as well.
-	tlsVersion uint16
-	maxTLS     uint16
-	// reuseRequired: the server refuses data connections that do not
-	// resume the control connection's TLS session.
-	reuseRequired bool
-	logs          []string // shown when a cell fails
-}
 
 // result is one cell of the printed matrix.
 type result struct {
@@ -129,40 +116,48 @@ func oneLine(s string, n int) string {
 	return s
 }
 
-func TestVsftpd(t *testing.T)   { runServer(t, vsftpd) }
-func TestProftpd(t *testing.T)  { runServer(t, proftpd) }
-func TestPureFTPd(t *testing.T) { runServer(t, pureFTPd) }
+// The servers, as internal/realservers starts them: vsftpd 3.0.3 (plain,
+// explicit and implicit TLS capped at 1.2, data connections must resume the
+// control connection's session), proftpd 1.3.8 with mod_tls (the same
+// modes with TLS 1.3 and the same requirement), pure-ftpd 1.0.50 (plain and
+// explicit TLS 1.3; Debian builds it without implicit TLS, which the table
+// shows as N/A).
+func TestVsftpd(t *testing.T)   { runServer(t, realservers.Vsftpd) }
+func TestProftpd(t *testing.T)  { runServer(t, realservers.Proftpd) }
+func TestPureFTPd(t *testing.T) { runServer(t, realservers.PureFTPd) }
 
 // runServer runs every cell of one server: each TLS mode gets its own
 // server instance; its cells run one after the other.
-func runServer(t *testing.T, s *server) {
+func runServer(t *testing.T, s *realservers.Spec) {
 	// Under CI=true what is missing fails the test: the table says so too.
 	absent := "SKIP"
 	if inCI() {
 		absent = "FAIL"
 	}
-	if miss := s.find(); miss != "" {
-		record(result{server: s.name, mode: "*", data: "*", host: "*", status: absent, detail: miss + " is missing"})
+	if err := s.Find(); err != nil {
+		miss, _ := realservers.IsMissing(err)
+		record(result{server: s.Name, mode: "*", data: "*", host: "*", status: absent, detail: miss + " is missing"})
 		missing(t, miss)
 	}
 	envOnce.Do(func() { sharedEnv, envMiss, envErr = newEnv() })
 	if envMiss != "" {
-		record(result{server: s.name, mode: "*", data: "*", host: "*", status: absent, detail: envMiss + " is missing"})
+		record(result{server: s.Name, mode: "*", data: "*", host: "*", status: absent, detail: envMiss + " is missing"})
 	}
 	e := getEnv(t)
 	hosts := []string{"127.0.0.1"}
-	if e.ipv6 {
+	if e.IPv6 {
 		hosts = append(hosts, "::1")
 	} else {
-		record(result{server: s.name, mode: "*", data: "*", host: "::1", status: "SKIP", detail: "::1 cannot be bound on this machine"})
+		record(result{server: s.Name, mode: "*", data: "*", host: "::1", status: "SKIP", detail: "::1 cannot be bound on this machine"})
 		t.Log("::1 cannot be bound here: the IPv6 cells are skipped")
 	}
 	for _, m := range []tlsMode{modePlain, modeExplicit, modeImplicit} {
-		if why, ok := s.lacks[m.name]; ok {
-			record(result{server: s.name, mode: m.name, data: "*", host: "*", status: "N/A", detail: why})
+		if why, ok := s.Lacks[m.rs]; ok {
+			record(result{server: s.Name, mode: m.name, data: "*", host: "*", status: "N/A", detail: why})
 		}
 	}
-	for _, m := range s.modes {
+	for _, rm := range s.Modes {
+		m := modeOf(rm)
 		t.Run(m.name, func(t *testing.T) {
 			started := false
 			defer func() {
@@ -171,11 +166,15 @@ func runServer(t *testing.T, s *server) {
 				}
 				for _, dm := range dataModes {
 					for _, h := range hosts {
-						record(result{server: s.name, mode: m.name, data: dm, host: h, status: "FAIL", detail: "server did not start (see the test log)"})
+						record(result{server: s.Name, mode: m.name, data: dm, host: h, status: "FAIL", detail: "server did not start (see the test log)"})
 					}
 				}
 			}()
-			inst := s.start(t, e, m, hosts)
+			inst, err := s.Start(e.Env, realservers.Options{TLS: m.rs, Hosts: hosts})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(inst.Stop)
 			started = true
 			for _, dm := range dataModes {
 				for _, h := range hosts {
@@ -189,8 +188,8 @@ func runServer(t *testing.T, s *server) {
 }
 
 // runCell runs the session of one cell and records its result.
-func runCell(t *testing.T, e *env, s *server, m tlsMode, dm, host string, inst *instance) {
-	res := result{server: s.name, mode: m.name, data: dm, host: host}
+func runCell(t *testing.T, e *env, s *realservers.Spec, m tlsMode, dm, host string, inst *realservers.Server) {
+	res := result{server: s.Name, mode: m.name, data: dm, host: host}
 	begin := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -198,7 +197,7 @@ func runCell(t *testing.T, e *env, s *server, m tlsMode, dm, host string, inst *
 	transcript := &lockedBuffer{}
 	cfg := &ftp.Config{
 		User:         ftpUser,
-		Password:     e.password,
+		Password:     e.Password,
 		TLS:          m.mode,
 		DialTimeout:  10 * time.Second,
 		ReplyTimeout: 30 * time.Second,
@@ -213,7 +212,7 @@ func runCell(t *testing.T, e *env, s *server, m tlsMode, dm, host string, inst *
 		})),
 	}
 	if m.mode != ftp.TLSNone {
-		cfg.TLSConfig = &tls.Config{RootCAs: e.pool, MaxVersion: inst.maxTLS}
+		cfg.TLSConfig = &tls.Config{RootCAs: e.Pool, MaxVersion: inst.MaxTLS}
 	}
 	if dm == "active" {
 		cfg.Active = &ftp.ActiveConfig{AcceptTimeout: 20 * time.Second}
@@ -228,7 +227,7 @@ func runCell(t *testing.T, e *env, s *server, m tlsMode, dm, host string, inst *
 		e:    e,
 		inst: inst,
 		cfg:  cfg,
-		addr: inst.addrs[host],
+		addr: inst.Addrs[host],
 		base: fmt.Sprintf("interop-%s-%s-%s", m.name, dm, tag),
 	}
 	c.dir = c.base + "/sub/deeper"
@@ -237,9 +236,9 @@ func runCell(t *testing.T, e *env, s *server, m tlsMode, dm, host string, inst *
 	if err != nil {
 		res.status = "FAIL"
 		res.detail = fmt.Sprintf("%s: %v", step, err)
-		t.Errorf("%s, %s TLS, %s, %s: step %s failed: %v", s.name, m.name, dm, host, step, describe(err))
+		t.Errorf("%s, %s TLS, %s, %s: step %s failed: %v", s.Name, m.name, dm, host, step, describe(err))
 		t.Logf("client transcript (last lines):\n%s", transcript.tail(80))
-		t.Logf("server logs (last lines):%s", logTails(inst.logs))
+		t.Logf("server logs (last lines):%s", inst.LogTails())
 	} else {
 		res.status = "PASS"
 		res.detail = c.notes
@@ -287,7 +286,7 @@ type cell struct {
 	t     *testing.T
 	ctx   context.Context
 	e     *env
-	inst  *instance
+	inst  *realservers.Server
 	cfg   *ftp.Config
 	addr  string
 	base  string // the tree the cell makes and removes
@@ -361,7 +360,7 @@ func (c *cell) checkTLS() error {
 	if !ok {
 		return errors.New("control connection is not protected")
 	}
-	if want := c.inst.tlsVersion; want != 0 && st.Version != want {
+	if want := c.inst.TLSVersion; want != 0 && st.Version != want {
 		return fmt.Errorf("negotiated %s, want %s", tls.VersionName(st.Version), tls.VersionName(want))
 	}
 	c.notes = tls.VersionName(st.Version)
@@ -372,7 +371,7 @@ func (c *cell) checkTLS() error {
 // session whose data connections cannot resume the control connection's
 // TLS session must not get a listing.
 func (c *cell) checkReuseRequired() error {
-	if c.cfg.TLS == ftp.TLSNone || !c.inst.reuseRequired {
+	if c.cfg.TLS == ftp.TLSNone || !c.inst.ReuseRequired {
 		return nil
 	}
 	cfg := c.cfg.Clone()
