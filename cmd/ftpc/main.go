@@ -487,6 +487,20 @@ func (s *session) config(t *target) (*ftp.Config, error) {
 	return cfg, nil
 }
 
+// resumable runs one of the library's resumable transfers with a progress
+// display, and says how the result was verified when --verify asked.
+func (s *session) resumable(prog *progress, label string, size int64, remote string, run func(*ftp.ResumeOptions) (*ftp.TransferResult, error)) error {
+	ro := s.resumeOptions()
+	tr := prog.start(label, size, -1, false)
+	ro.Progress = tr.callback()
+	res, err := run(ro)
+	tr.finish(err)
+	if err == nil && s.opts.verify {
+		fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", remote, res.Size, res.Verified)
+	}
+	return err
+}
+
 // resumeOptions turns --resume, --retries and --verify into the options of
 // the library's resumable transfers.
 func (s *session) resumeOptions() *ftp.ResumeOptions {
@@ -619,15 +633,9 @@ func cmdGet(ctx context.Context, s *session, args []string) error {
 		return s.getSegmented(ctx, t, cfg, remote, local, prog.start(label, -1, -1, false))
 	}
 	if local != "-" && (s.opts.retries > 0 || s.opts.verify) {
-		ro := s.resumeOptions()
-		tr := prog.start(label, -1, -1, false)
-		ro.Progress = tr.callback()
-		res, err := ftp.DownloadFile(ctx, ftp.Endpoint{Addr: t.addr, Config: cfg}, remote, local, ro)
-		tr.finish(err)
-		if err == nil && s.opts.verify {
-			fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", remote, res.Size, res.Verified)
-		}
-		return err
+		return s.resumable(prog, label, -1, remote, func(ro *ftp.ResumeOptions) (*ftp.TransferResult, error) {
+			return ftp.DownloadFile(ctx, ftp.Endpoint{Addr: t.addr, Config: cfg}, remote, local, ro)
+		})
 	}
 	c, err := ftp.Dial(ctx, t.addr, cfg)
 	if err != nil {
@@ -771,15 +779,9 @@ func cmdPut(ctx context.Context, s *session, args []string) error {
 	defer prog.wait()
 	label := "put " + path.Base(remote)
 	if s.opts.retries > 0 || s.opts.verify {
-		ro := s.resumeOptions()
-		tr := prog.start(label, fi.Size(), -1, false)
-		ro.Progress = tr.callback()
-		res, err := ftp.UploadFile(ctx, ftp.Endpoint{Addr: t.addr, Config: cfg}, local, remote, ro)
-		tr.finish(err)
-		if err == nil && s.opts.verify {
-			fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", remote, res.Size, res.Verified)
-		}
-		return err
+		return s.resumable(prog, label, fi.Size(), remote, func(ro *ftp.ResumeOptions) (*ftp.TransferResult, error) {
+			return ftp.UploadFile(ctx, ftp.Endpoint{Addr: t.addr, Config: cfg}, local, remote, ro)
+		})
 	}
 	c, err := ftp.Dial(ctx, t.addr, cfg)
 	if err != nil {
