@@ -17,6 +17,7 @@ import (
 	"github.com/seed362563c3/ftp/internal/embedded"
 	"github.com/seed362563c3/ftp/internal/faultproxy"
 	"github.com/seed362563c3/ftp/internal/faultproxy/faulttrial"
+	"github.com/seed362563c3/ftp/internal/testreport"
 )
 
 var (
@@ -65,6 +66,7 @@ func TestFaultTrials(t *testing.T) {
 	})
 	srv.Close()
 	t.Log(sum)
+	testreport.Add("fault trials against the in-process server", sum.String())
 	base.Check(t, 10*time.Second)
 
 	// The proxy must have bitten: most trials lose a data connection, some

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/seed362563c3/ftp/internal/embedded"
+	"github.com/seed362563c3/ftp/internal/testreport"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -205,6 +206,7 @@ func TestPoolStress(t *testing.T) {
 	}
 	st := p.Stats()
 	t.Logf("pool stats after %d×%d operations: %+v", workers, ops, st)
+	testreport.Add("pool stress", fmt.Sprintf("%d goroutines × %d operations: %+v", workers, ops, st))
 	assert.LessOrEqual(t, st.MaxOpenSeen, 8)
 	assert.Equal(t, 0, st.InUse)
 	assert.Greater(t, st.Reused, st.Dials, "connections are reused")

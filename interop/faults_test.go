@@ -18,6 +18,7 @@ import (
 	"github.com/seed362563c3/ftp"
 	"github.com/seed362563c3/ftp/internal/faultproxy/faulttrial"
 	"github.com/seed362563c3/ftp/internal/realservers"
+	"github.com/seed362563c3/ftp/internal/testreport"
 )
 
 // startVsftpd starts a plain vsftpd on 127.0.0.1 for one test.
@@ -64,6 +65,7 @@ func TestVsftpdFaultTrials(t *testing.T) {
 		Root:   inst.Root,
 	}, faulttrial.Options{Seed: faulttrial.SeedFromEnv(0), Uploads: n, Downloads: n, Parallel: 2, MidLineCuts: true})
 	t.Log(sum)
+	testreport.Add("fault trials against vsftpd", sum.String())
 	inst.Stop()
 	base.Check(t, 10*time.Second)
 }

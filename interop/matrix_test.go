@@ -20,6 +20,7 @@ import (
 
 	"github.com/seed362563c3/ftp"
 	"github.com/seed362563c3/ftp/internal/realservers"
+	"github.com/seed362563c3/ftp/internal/testreport"
 )
 
 // tlsMode is one column of the matrix's TLS dimension.
@@ -71,7 +72,12 @@ func TestMain(m *testing.M) {
 	start := time.Now()
 	code := m.Run()
 	runAtExit()
-	printMatrix(os.Stdout, time.Since(start))
+	var table strings.Builder
+	printMatrix(&table, time.Since(start))
+	fmt.Print(table.String())
+	if table.Len() > 0 {
+		testreport.Add("interop matrix", table.String())
+	}
 	os.Exit(code)
 }
 
