@@ -408,6 +408,17 @@ func (c *Conn) login(ctx context.Context) error {
 	return nil
 }
 
+// Err reports why the Conn can no longer be used (an error matching
+// ErrClosed, wrapping the cause when it was not Close), or nil while it
+// can. It sends nothing: a server that went away unnoticed is found by the
+// next command, or by NoOp.
+func (c *Conn) Err() error {
+	if !c.closed.Load() {
+		return nil
+	}
+	return c.usable()
+}
+
 // Welcome returns the text of the server's 220 greeting.
 func (c *Conn) Welcome() string { return c.welcome }
 

@@ -90,6 +90,19 @@ func TestStoreRetrieveRoundTrip(t *testing.T) {
 	}
 }
 
+func TestErrReportsClosedConnections(t *testing.T) {
+	c, _ := dialServer(t, &Config{ReplyTimeout: 200 * time.Millisecond})
+	require.NoError(t, c.Err())
+	c.nc.Close() // the connection goes away under the Conn
+	require.Error(t, c.NoOp(testCtx(t)))
+	err := c.Err()
+	require.ErrorIs(t, err, ErrClosed)
+	assert.NotEqual(t, ErrClosed, err, "the cause is kept")
+	c2, _ := dialServer(t, nil)
+	require.NoError(t, c2.Close())
+	assert.Equal(t, ErrClosed, c2.Err(), "closed by Close: just ErrClosed")
+}
+
 func TestRetrieveMissingIsNotExist(t *testing.T) {
 	c, _ := dialServer(t, nil)
 	ctx := testCtx(t)
