@@ -166,3 +166,60 @@ func ExampleConn_Quote() {
 	fmt.Println(reply.Code)
 	// Output: 215
 }
+
+func ExampleUploadFile() {
+	srv := exampleServer()
+	defer srv.Close()
+	ctx := context.Background()
+	local := filepath.Join(os.TempDir(), "example-upload.txt")
+	os.WriteFile(local, []byte("resumable and verified\n"), 0o644)
+	defer os.Remove(local)
+
+	ep := ftp.Endpoint{Addr: srv.Addr, Config: &ftp.Config{User: "alice", Password: "secret"}}
+	res, err := ftp.UploadFile(ctx, ep, local, "backup.txt", &ftp.ResumeOptions{Retries: 5})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Size, res.Attempts, res.Verified)
+	// Output: 23 1 size
+}
+
+func ExampleNewPool() {
+	srv := exampleServer()
+	defer srv.Close()
+	ctx := context.Background()
+	p := ftp.NewPool(srv.Addr, &ftp.Config{User: "alice", Password: "secret"}, ftp.PoolOptions{MaxOpen: 4})
+	defer p.Close()
+
+	// Safe for concurrent use: each call checks a connection out and back.
+	if err := p.MakeDirAll(ctx, "/reports/2026"); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := p.Store(ctx, "/reports/2026/q4.csv", strings.NewReader("a,b\n")); err != nil {
+		log.Fatal(err)
+	}
+	e, err := p.Stat(ctx, "/reports/2026/q4.csv")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(e.Name, e.Size, p.Stats().Dials)
+	// Output: q4.csv 4 1
+}
+
+func ExampleNewFS() {
+	srv := exampleServer()
+	defer srv.Close()
+	os.MkdirAll(filepath.Join(srv.Root, "docs/a"), 0o755)
+	os.WriteFile(filepath.Join(srv.Root, "docs/a/x.md"), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(srv.Root, "docs/y.md"), []byte("y"), 0o644)
+	p := ftp.NewPool(srv.Addr, &ftp.Config{User: "alice", Password: "secret"}, ftp.PoolOptions{})
+	defer p.Close()
+
+	fsys := ftp.NewFS(context.Background(), p, "/docs")
+	matches, err := fs.Glob(fsys, "*/*.md")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(matches)
+	// Output: [a/x.md]
+}
