@@ -625,6 +625,20 @@ type call struct {
 	after []func() // run after the final result code: URCs of the operation
 }
 
+// only admits one form of a command besides the test form. It reports
+// done when the handler is to return err at once: for the test form, which
+// answers with the usage lines and OK, and for any form but f (errSyntax).
+func (c *call) only(f form, usage ...string) (done bool, err error) {
+	switch c.form {
+	case formTest:
+		c.info = append(c.info, usage...)
+		return true, nil
+	case f:
+		return false, nil
+	}
+	return true, errSyntax
+}
+
 // argument helpers
 
 func (c *call) has(i int) bool { return i < len(c.args) && c.args[i].present }

@@ -247,13 +247,8 @@ func (l *luat) cmdREST(ctx context.Context, c *call) error {
 // AT+SAPBR=<cmd_type>,<cid>[,<ConParamTag>,<ConParamValue>]
 
 func (l *luat) cmdSAPBR(_ context.Context, c *call) error {
-	switch c.form {
-	case formTest:
-		c.info = append(c.info, `+SAPBR: (0-4),(1-3),"ConParamTag","ConParamValue"`)
-		return nil
-	case formSet:
-	default:
-		return errSyntax
+	if done, err := c.only(formSet, `+SAPBR: (0-4),(1-3),"ConParamTag","ConParamValue"`); done {
+		return err
 	}
 	typ, err := c.num(0, 0, 4)
 	if err != nil {
@@ -350,12 +345,8 @@ func errCode(err error, ph phase) int { return classify(err, ph).luat }
 // "+NAME: 1,0[,<result>]" or "+NAME: 1,<error>" (",0" for AT+FTPSIZE).
 func (l *luat) oneShot(name string, op func(ctx context.Context, conn *ftp.Conn) (string, error)) handler {
 	return func(ctx context.Context, c *call) error {
-		switch c.form {
-		case formTest:
-			return nil
-		case formExec:
-		default:
-			return errSyntax
+		if done, err := c.only(formExec); done {
+			return err
 		}
 		c.after = append(c.after, func() {
 			var res string
@@ -402,43 +393,61 @@ func modeArgs(c *call, minLen int) (mode, n int, err error) {
 	return mode, n, err
 }
 
-// AT+FTPGET=<mode>[,<reqlength>]
-func (l *luat) cmdGET(ctx context.Context, c *call) error {
+// transfer carries out AT+FTPGET, AT+FTPLIST and AT+FTPPUT, named name:
+// <mode>[,<reqlength>], with a <reqlength> of at least minLen. Mode 2 is
+// data, given the length. Mode 1 is start, after the final result code, on
+// a connection of its own: start closes conn when it fails, and its error
+// is reported as "NAME: 1,<error>", as are a busy session and a failed
+// login.
+func (l *luat) transfer(ctx context.Context, c *call, name string, minLen int, data func(n int) error, start func(conn *ftp.Conn) error) error {
 	if c.form == formTest {
 		return nil
 	}
-	mode, n, err := modeArgs(c, 1)
+	mode, n, err := modeArgs(c, minLen)
 	if err != nil {
 		return err
 	}
 	if mode == 2 {
-		return l.read(ctx, c, "+FTPGET", func() *luatSession { return l.get }, n)
+		return data(n)
 	}
 	c.after = append(c.after, func() {
+		fail := func(err error, ph phase) { l.m.urc(fmt.Sprintf("%s: 1,%d", name, errCode(err, ph))) }
 		if l.busy() {
-			l.m.urc(fmt.Sprintf("+FTPGET: 1,%d", errCode(ftp.ErrBusy, phaseCommand)))
+			fail(ftp.ErrBusy, phaseCommand)
 			return
 		}
 		conn, err := l.dial(ctx)
 		if err != nil {
-			l.m.urc(fmt.Sprintf("+FTPGET: 1,%d", errCode(err, phaseCommand)))
+			fail(err, phaseCommand)
 			return
 		}
+		if err := start(conn); err != nil {
+			fail(err, l.openPhase())
+		}
+	})
+	return nil
+}
+
+// AT+FTPGET=<mode>[,<reqlength>]
+func (l *luat) cmdGET(ctx context.Context, c *call) error {
+	read := func(n int) error {
+		return l.read(ctx, c, "+FTPGET", func() *luatSession { return l.get }, n)
+	}
+	return l.transfer(ctx, c, "+FTPGET", 1, read, func(conn *ftp.Conn) error {
 		tctx, cancel := context.WithCancel(ctx)
 		r, err := conn.RetrieveFrom(tctx, l.getFile(), l.s.Rest)
 		if err != nil {
 			cancel()
 			conn.Close()
-			l.m.urc(fmt.Sprintf("+FTPGET: 1,%d", errCode(err, l.openPhase())))
-			return
+			return err
 		}
 		s := &luatSession{name: "+FTPGET", conn: conn, r: r, cancel: cancel}
 		s.watch = newIdleWatch(l.timeout(), cancel)
 		l.open(ctx, s, func() *pump {
 			return startPump(watchedReader{r, s.watch}, cancel, 64<<10, func() { l.maybeEnd(s) })
 		})
+		return nil
 	})
-	return nil
 }
 
 // open starts the session's pump and announces it: "+NAME: 1,1" once the
@@ -463,39 +472,22 @@ func (l *luat) open(ctx context.Context, s *luatSession, start func() *pump) {
 
 // AT+FTPLIST=<mode>[,<reqlength>]: the listing of AT+FTPGETPATH.
 func (l *luat) cmdLIST(ctx context.Context, c *call) error {
-	if c.form == formTest {
-		return nil
-	}
-	mode, n, err := modeArgs(c, 1)
-	if err != nil {
-		return err
-	}
-	if mode == 2 {
+	read := func(n int) error {
 		return l.read(ctx, c, "+FTPLIST", func() *luatSession { return l.list }, n)
 	}
-	c.after = append(c.after, func() {
-		if l.busy() {
-			l.m.urc(fmt.Sprintf("+FTPLIST: 1,%d", errCode(ftp.ErrBusy, phaseCommand)))
-			return
-		}
-		conn, err := l.dial(ctx)
-		if err != nil {
-			l.m.urc(fmt.Sprintf("+FTPLIST: 1,%d", errCode(err, phaseCommand)))
-			return
-		}
+	return l.transfer(ctx, c, "+FTPLIST", 1, read, func(conn *ftp.Conn) error {
 		text, err := listingText(ctx, conn, "LIST", l.s.GetPath)
 		conn.Close()
 		if err != nil {
-			l.m.urc(fmt.Sprintf("+FTPLIST: 1,%d", errCode(err, l.openPhase())))
-			return
+			return err
 		}
 		nop := func() {}
 		s := &luatSession{name: "+FTPLIST", cancel: nop}
 		l.open(ctx, s, func() *pump {
 			return startPump(strings.NewReader(string(text)), nop, len(text)+1, nil)
 		})
+		return nil
 	})
-	return nil
 }
 
 // read is mode 2 of AT+FTPGET and AT+FTPLIST: "+NAME: 2,<cnflength>", the
@@ -572,27 +564,10 @@ func (l *luat) endLocked(s *luatSession) {
 
 // AT+FTPPUT=<mode>[,<reqlength>]
 func (l *luat) cmdPUT(ctx context.Context, c *call) error {
-	if c.form == formTest {
-		return nil
-	}
-	mode, n, err := modeArgs(c, 0)
-	if err != nil {
-		return err
-	}
-	if mode == 2 {
-		return l.write(ctx, n)
-	}
-	c.after = append(c.after, func() {
-		if l.busy() {
-			l.m.urc(fmt.Sprintf("+FTPPUT: 1,%d", errCode(ftp.ErrBusy, phaseCommand)))
-			return
-		}
-		conn, err := l.dial(ctx)
-		if err != nil {
-			l.m.urc(fmt.Sprintf("+FTPPUT: 1,%d", errCode(err, phaseCommand)))
-			return
-		}
+	write := func(n int) error { return l.write(ctx, n) }
+	return l.transfer(ctx, c, "+FTPPUT", 0, write, func(conn *ftp.Conn) error {
 		var w uploader
+		var err error
 		switch l.s.PutOpt {
 		case "APPE":
 			w, err = conn.AppendWriter(ctx, l.putFile())
@@ -603,15 +578,14 @@ func (l *luat) cmdPUT(ctx context.Context, c *call) error {
 		}
 		if err != nil {
 			conn.Close()
-			l.m.urc(fmt.Sprintf("+FTPPUT: 1,%d", errCode(err, l.openPhase())))
-			return
+			return err
 		}
 		l.mu.Lock()
 		l.put = &luatSession{name: "+FTPPUT", conn: conn, w: w, cancel: func() {}}
 		l.mu.Unlock()
 		l.m.urc(fmt.Sprintf("+FTPPUT: 1,1,%d", luatMaxChunk))
+		return nil
 	})
-	return nil
 }
 
 // write is mode 2 of AT+FTPPUT: "+FTPPUT: 2,<cnflength>", the host's data,
@@ -727,12 +701,8 @@ func (u *pipeUpload) Abort() error {
 
 // AT+FTPQUIT: ends the open session; its transfer reports 86 (quit).
 func (l *luat) cmdQUIT(_ context.Context, c *call) error {
-	switch c.form {
-	case formTest:
-		return nil
-	case formExec:
-	default:
-		return errSyntax
+	if done, err := c.only(formExec); done {
+		return err
 	}
 	c.after = append(c.after, func() { l.quit(true) })
 	return nil

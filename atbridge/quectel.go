@@ -193,13 +193,8 @@ func (q *quectel) openPhase() phase {
 
 // AT+QICSGP=<contextID>[,<context_type>,<APN>[,<username>,<password>[,<authentication>]]]
 func (q *quectel) cmdQICSGP(_ context.Context, c *call) error {
-	switch c.form {
-	case formTest:
-		c.info = append(c.info, `+QICSGP: (1-15),(1-3),<APN>,<username>,<password>,(0-3)`)
-		return nil
-	case formSet:
-	default:
-		return errSyntax
+	if done, err := c.only(formSet, `+QICSGP: (1-15),(1-3),<APN>,<username>,<password>,(0-3)`); done {
+		return err
 	}
 	id, err := c.num(0, 1, 15)
 	if err != nil {
@@ -260,13 +255,8 @@ func (q *quectel) cmdQIACT(_ context.Context, c *call) error {
 
 // AT+QIDEACT=<contextID>. An FTP session over the context ends with it.
 func (q *quectel) cmdQIDEACT(_ context.Context, c *call) error {
-	switch c.form {
-	case formTest:
-		c.info = append(c.info, "+QIDEACT: (1-15)")
-		return nil
-	case formSet:
-	default:
-		return errSyntax
+	if done, err := c.only(formSet, "+QIDEACT: (1-15)"); done {
+		return err
 	}
 	id, err := c.num(0, 1, 15)
 	if err != nil || len(c.args) > 1 {
@@ -283,19 +273,14 @@ func (q *quectel) cmdQIDEACT(_ context.Context, c *call) error {
 // AT+QSSLCFG: the SSL contexts that AT+QFTPCFG="SSL_ctxID" selects.
 
 func (q *quectel) cmdQSSLCFG(_ context.Context, c *call) error {
-	switch c.form {
-	case formTest:
-		c.info = append(c.info,
-			`+QSSLCFG: "sslversion",(0-5),(0-4)`,
-			`+QSSLCFG: "ciphersuite",(0-5),(0X0035,0X002F,0X0005,0X0004,0X000A,0X003D,0XC02F,0XC030,0XC02B,0XC02C,0XFFFF)`,
-			`+QSSLCFG: "seclevel",(0-5),(0-2)`,
-			`+QSSLCFG: "cacert",(0-5),<cacertpath>`,
-			`+QSSLCFG: "clientcert",(0-5),<client_cert_path>`,
-			`+QSSLCFG: "clientkey",(0-5),<client_key_path>`)
-		return nil
-	case formSet:
-	default:
-		return errSyntax
+	if done, err := c.only(formSet,
+		`+QSSLCFG: "sslversion",(0-5),(0-4)`,
+		`+QSSLCFG: "ciphersuite",(0-5),(0X0035,0X002F,0X0005,0X0004,0X000A,0X003D,0XC02F,0XC030,0XC02B,0XC02C,0XFFFF)`,
+		`+QSSLCFG: "seclevel",(0-5),(0-2)`,
+		`+QSSLCFG: "cacert",(0-5),<cacertpath>`,
+		`+QSSLCFG: "clientcert",(0-5),<client_cert_path>`,
+		`+QSSLCFG: "clientkey",(0-5),<client_key_path>`); done {
+		return err
 	}
 	name, err := c.str(0, 32)
 	if err != nil {
@@ -312,27 +297,24 @@ func (q *quectel) cmdQSSLCFG(_ context.Context, c *call) error {
 	}
 	name = strings.ToLower(name)
 	show := func(v string) { c.info = append(c.info, fmt.Sprintf("+QSSLCFG: %s,%d,%s", quote(name), id, v)) }
+	// number shows or sets a numeric setting of range 0-max.
+	number := func(field *int, max int) error {
+		if query {
+			show(strconv.Itoa(*field))
+			return nil
+		}
+		v, err := c.num(2, 0, max)
+		if err != nil {
+			return errSyntax
+		}
+		*field = v
+		return nil
+	}
 	switch name {
 	case "sslversion":
-		if query {
-			show(strconv.Itoa(s.sslversion))
-			return nil
-		}
-		v, err := c.num(2, 0, 4)
-		if err != nil {
-			return errSyntax
-		}
-		s.sslversion = v
+		return number(&s.sslversion, 4)
 	case "seclevel":
-		if query {
-			show(strconv.Itoa(s.seclevel))
-			return nil
-		}
-		v, err := c.num(2, 0, 2)
-		if err != nil {
-			return errSyntax
-		}
-		s.seclevel = v
+		return number(&s.seclevel, 2)
 	case "ciphersuite":
 		if query {
 			show(fmt.Sprintf("0X%04X", s.ciphersuite))
@@ -441,13 +423,8 @@ var cfgTest = []string{
 }
 
 func (q *quectel) cmdCFG(_ context.Context, c *call) error {
-	switch c.form {
-	case formTest:
-		c.info = append(c.info, cfgTest...)
-		return nil
-	case formSet:
-	default:
-		return errSyntax
+	if done, err := c.only(formSet, cfgTest...); done {
+		return err
 	}
 	name, err := c.str(0, 32)
 	if err != nil {
@@ -704,13 +681,8 @@ func (q *quectel) shutdown() { q.closeSession(false) }
 
 // AT+QFTPOPEN=<hostname>[,<port>]
 func (q *quectel) cmdOPEN(ctx context.Context, c *call) error {
-	switch c.form {
-	case formTest:
-		c.info = append(c.info, "+QFTPOPEN: <hostname>,<port>")
-		return nil
-	case formSet:
-	default:
-		return errSyntax
+	if done, err := c.only(formSet, "+QFTPOPEN: <hostname>,<port>"); done {
+		return err
 	}
 	host, err := c.str(0, maxHostname)
 	if err != nil || host == "" || len(c.args) > 2 {
@@ -740,12 +712,8 @@ func (q *quectel) cmdOPEN(ctx context.Context, c *call) error {
 
 // AT+QFTPCLOSE
 func (q *quectel) cmdCLOSE(_ context.Context, c *call) error {
-	switch c.form {
-	case formTest:
-		return nil
-	case formExec:
-	default:
-		return errSyntax
+	if done, err := c.only(formExec); done {
+		return err
 	}
 	c.after = append(c.after, func() {
 		if q.conn != nil {
@@ -759,29 +727,16 @@ func (q *quectel) cmdCLOSE(_ context.Context, c *call) error {
 
 // AT+QFTPCWD=<path_name>
 func (q *quectel) cmdCWD(ctx context.Context, c *call) error {
-	switch c.form {
-	case formTest:
-		c.info = append(c.info, "+QFTPCWD: <path_name>")
-		return nil
-	case formSet:
-	default:
-		return errSyntax
+	if done, err := c.only(formSet, "+QFTPCWD: <path_name>"); done {
+		return err
 	}
 	dir, err := c.str(0, maxCWDPath)
 	if err != nil || dir == "" || len(c.args) > 1 {
 		return errParam
 	}
-	if err := q.ready(); err != nil {
-		return err
-	}
-	c.after = append(c.after, func() {
-		conn, err := q.live(ctx)
-		if err == nil {
-			err = conn.ChangeDir(ctx, dir)
-		}
-		q.report("+QFTPCWD", err, phaseCommand)
+	return q.later(ctx, c, "+QFTPCWD", func(conn *ftp.Conn) (string, error) {
+		return "0", conn.ChangeDir(ctx, dir)
 	})
-	return nil
 }
 
 // AT+QFTPPWD. The note's section 2.4 names the answer +QFTPCWD; its table
@@ -789,27 +744,32 @@ func (q *quectel) cmdCWD(ctx context.Context, c *call) error {
 // quoting ("+QFTPPWD: 0,/" in 3.3, "+QFTPPWD: 0,"/"" in 3.4); <path_name> is
 // a string parameter, and strings are quoted, as in +QFTPMDTM.
 func (q *quectel) cmdPWD(ctx context.Context, c *call) error {
-	switch c.form {
-	case formTest:
-		return nil
-	case formExec:
-	default:
-		return errSyntax
+	if done, err := c.only(formExec); done {
+		return err
 	}
+	return q.later(ctx, c, "+QFTPPWD", func(conn *ftp.Conn) (string, error) {
+		dir, err := conn.CurrentDir(ctx)
+		return quote(dir), err
+	})
+}
+
+// later answers OK once the session is ready; then it runs op on the live
+// connection and reports the result as "NAME: 0,<ok>", or the failure.
+func (q *quectel) later(ctx context.Context, c *call, name string, op func(conn *ftp.Conn) (ok string, err error)) error {
 	if err := q.ready(); err != nil {
 		return err
 	}
 	c.after = append(c.after, func() {
 		conn, err := q.live(ctx)
-		var dir string
+		var ok string
 		if err == nil {
-			dir, err = conn.CurrentDir(ctx)
+			ok, err = op(conn)
 		}
 		if err != nil {
-			q.report("+QFTPPWD", err, phaseCommand)
+			q.report(name, err, phaseCommand)
 			return
 		}
-		q.m.urc("+QFTPPWD: 0," + quote(dir))
+		q.m.urc(name + ": 0," + ok)
 	})
 	return nil
 }
@@ -818,34 +778,16 @@ func (q *quectel) cmdPWD(ctx context.Context, c *call) error {
 // success URC op formats.
 func (q *quectel) simple(name, testArg string, op func(ctx context.Context, conn *ftp.Conn, file string) (string, error)) handler {
 	return func(ctx context.Context, c *call) error {
-		switch c.form {
-		case formTest:
-			c.info = append(c.info, name+": "+testArg)
-			return nil
-		case formSet:
-		default:
-			return errSyntax
+		if done, err := c.only(formSet, name+": "+testArg); done {
+			return err
 		}
 		file, err := c.str(0, maxFileName)
 		if err != nil || file == "" || len(c.args) > 1 {
 			return errParam
 		}
-		if err := q.ready(); err != nil {
-			return err
-		}
-		c.after = append(c.after, func() {
-			conn, err := q.live(ctx)
-			var ok string
-			if err == nil {
-				ok, err = op(ctx, conn, file)
-			}
-			if err != nil {
-				q.report(name, err, phaseCommand)
-				return
-			}
-			q.m.urc(name + ": 0," + ok)
+		return q.later(ctx, c, name, func(conn *ftp.Conn) (string, error) {
+			return op(ctx, conn, file)
 		})
-		return nil
 	}
 }
 
@@ -883,40 +825,23 @@ func (q *quectel) opMdtm(ctx context.Context, conn *ftp.Conn, file string) (stri
 
 // AT+QFTPRENAME=<old_name>,<new_name>
 func (q *quectel) cmdRENAME(ctx context.Context, c *call) error {
-	switch c.form {
-	case formTest:
-		c.info = append(c.info, "+QFTPRENAME: <old_name>,<new_name>")
-		return nil
-	case formSet:
-	default:
-		return errSyntax
+	if done, err := c.only(formSet, "+QFTPRENAME: <old_name>,<new_name>"); done {
+		return err
 	}
 	from, err1 := c.str(0, maxFileName)
 	to, err2 := c.str(1, maxFileName)
 	if err1 != nil || err2 != nil || from == "" || to == "" || len(c.args) > 2 {
 		return errParam
 	}
-	if err := q.ready(); err != nil {
-		return err
-	}
-	c.after = append(c.after, func() {
-		conn, err := q.live(ctx)
-		if err == nil {
-			err = conn.Rename(ctx, from, to)
-		}
-		q.report("+QFTPRENAME", err, phaseCommand)
+	return q.later(ctx, c, "+QFTPRENAME", func(conn *ftp.Conn) (string, error) {
+		return "0", conn.Rename(ctx, from, to)
 	})
-	return nil
 }
 
 // AT+QFTPLEN: the length of the last transfer, or of the current one.
 func (q *quectel) cmdLEN(_ context.Context, c *call) error {
-	switch c.form {
-	case formTest:
-		return nil
-	case formExec:
-	default:
-		return errSyntax
+	if done, err := c.only(formExec); done {
+		return err
 	}
 	n := q.lastLen
 	if q.paused != nil {
@@ -930,12 +855,8 @@ func (q *quectel) cmdLEN(_ context.Context, c *call) error {
 // example of section 3.6 puts it before, as an information response of a
 // local query. The example is followed.
 func (q *quectel) cmdSTAT(_ context.Context, c *call) error {
-	switch c.form {
-	case formTest:
-		return nil
-	case formExec:
-	default:
-		return errSyntax
+	if done, err := c.only(formExec); done {
+		return err
 	}
 	stat := q.stat
 	if q.conn != nil && (q.put != nil || q.paused != nil) {
@@ -952,30 +873,33 @@ func (q *quectel) cmdSTAT(_ context.Context, c *call) error {
 // "COM: " once, with a trailing space: spaces around the name are ignored.
 func isCOM(local string) bool { return strings.EqualFold(strings.TrimSpace(local), "COM:") }
 
-// AT+QFTPPUT=<file_name>,<local_name>[,<startpos>[,<uploadlen>,<beof>]]
-func (q *quectel) cmdPUT(ctx context.Context, c *call) error {
-	switch c.form {
-	case formTest:
-		c.info = append(c.info, "+QFTPPUT: <file_name>,<local_name>,<startpos>,<uploadlen>,<beof>")
-		return nil
-	case formSet:
-	default:
-		return errSyntax
-	}
+// transferArgs reads <file_name>,<local_name>[,<startpos>] of AT+QFTPPUT
+// and AT+QFTPGET, which take at most max parameters. The parameters after
+// <startpos> (<uploadlen> and <beof>, <downloadlen>) are for COM: only.
+func transferArgs(c *call, max int) (file, local string, start int64, err error) {
 	file, err1 := c.str(0, maxFileName)
 	local, err2 := c.str(1, maxLocalName)
-	if err1 != nil || err2 != nil || file == "" || len(c.args) > 5 {
-		return errParam
+	if err1 != nil || err2 != nil || file == "" || len(c.args) > max {
+		return "", "", 0, errParam
 	}
-	start, err := c.numOr(2, 0, 1<<31-1, 0)
+	n, err := c.numOr(2, 0, 1<<31-1, 0)
+	if err != nil || !isCOM(local) && len(c.args) > 3 {
+		return "", "", 0, errParam
+	}
+	return file, local, int64(n), nil
+}
+
+// AT+QFTPPUT=<file_name>,<local_name>[,<startpos>[,<uploadlen>,<beof>]]
+func (q *quectel) cmdPUT(ctx context.Context, c *call) error {
+	if done, err := c.only(formSet, "+QFTPPUT: <file_name>,<local_name>,<startpos>,<uploadlen>,<beof>"); done {
+		return err
+	}
+	file, local, start, err := transferArgs(c, 5)
 	if err != nil {
-		return errParam
+		return err
 	}
 	if !isCOM(local) {
-		if len(c.args) > 3 {
-			return errParam // <uploadlen> and <beof> are for COM: only
-		}
-		return q.putLocal(ctx, c, file, local, int64(start))
+		return q.putLocal(ctx, c, file, local, start)
 	}
 	limit, beof := int64(-1), 1
 	if c.has(3) || c.has(4) {
@@ -999,7 +923,7 @@ func (q *quectel) cmdPUT(ctx context.Context, c *call) error {
 		switch {
 		case q.put.file != file:
 			return errSessionBsy
-		case q.put.next != int64(start):
+		case q.put.next != start:
 			return cmeError(classify(errLocalPosition, phaseUpload).quectel)
 		}
 		w = q.put.w
@@ -1007,7 +931,7 @@ func (q *quectel) cmdPUT(ctx context.Context, c *call) error {
 	} else {
 		conn, err := q.live(ctx)
 		if err == nil {
-			w, err = conn.StoreWriter(ctx, file, int64(start))
+			w, err = conn.StoreWriter(ctx, file, start)
 		}
 		if err != nil {
 			// No CONNECT: the failure is the answer.
@@ -1034,7 +958,7 @@ func (q *quectel) cmdPUT(ctx context.Context, c *call) error {
 	case end == endLimit && beof == 0:
 		// Not the last packet: the data connection stays open for the
 		// next AT+QFTPPUT to the same file.
-		q.put = &chunkedPut{w: w, file: file, next: int64(start) + n}
+		q.put = &chunkedPut{w: w, file: file, next: start + n}
 		m.urc(fmt.Sprintf("+QFTPPUT: 0,%d", n))
 		return errHandled
 	default:
@@ -1136,29 +1060,33 @@ func (w *idleWatch) explain(err error) error {
 	return err
 }
 
+// retrieve opens the download of file from start, its reads watched for
+// rsptimeout; cancel ends it. When it cannot (ok false), it has reported
+// +QFTPGET.
+func (q *quectel) retrieve(ctx context.Context, file string, start int64) (r *ftp.Reader, watch *idleWatch, cancel context.CancelFunc, ok bool) {
+	tctx, cancel := context.WithCancel(ctx)
+	conn, err := q.live(ctx)
+	if err == nil {
+		r, err = conn.RetrieveFrom(tctx, file, start)
+	}
+	if err != nil {
+		cancel()
+		q.report("+QFTPGET", err, q.openPhase())
+		return nil, nil, nil, false
+	}
+	return r, newIdleWatch(q.rsp(), cancel), cancel, true
+}
+
 // AT+QFTPGET=<file_name>,<local_name>[,<startpos>[,<downloadlen>]]
 func (q *quectel) cmdGET(ctx context.Context, c *call) error {
-	switch c.form {
-	case formTest:
-		c.info = append(c.info, "+QFTPGET: <file_name>,<local_name>,<startpos>,<downloadlen>")
-		return nil
-	case formSet:
-	default:
-		return errSyntax
+	if done, err := c.only(formSet, "+QFTPGET: <file_name>,<local_name>,<startpos>,<downloadlen>"); done {
+		return err
 	}
-	file, err1 := c.str(0, maxFileName)
-	local, err2 := c.str(1, maxLocalName)
-	if err1 != nil || err2 != nil || file == "" || len(c.args) > 4 {
-		return errParam
-	}
-	start, err := c.numOr(2, 0, 1<<31-1, 0)
+	file, local, start, err := transferArgs(c, 4)
 	if err != nil {
-		return errParam
+		return err
 	}
 	if !isCOM(local) {
-		if len(c.args) > 3 {
-			return errParam // <downloadlen> is for COM: only
-		}
 		name, ok := canonLocal(strings.TrimSpace(local))
 		if !ok {
 			return errParam
@@ -1166,7 +1094,7 @@ func (q *quectel) cmdGET(ctx context.Context, c *call) error {
 		if err := q.ready(); err != nil {
 			return err
 		}
-		c.after = append(c.after, func() { q.getLocal(ctx, file, name, int64(start)) })
+		c.after = append(c.after, func() { q.getLocal(ctx, file, name, start) })
 		return nil
 	}
 	limit := int64(-1)
@@ -1182,18 +1110,10 @@ func (q *quectel) cmdGET(ctx context.Context, c *call) error {
 	if err := q.ready(); err != nil {
 		return err
 	}
-	tctx, cancel := context.WithCancel(ctx)
-	conn, err := q.live(ctx)
-	var r *ftp.Reader
-	if err == nil {
-		r, err = conn.RetrieveFrom(tctx, file, int64(start))
-	}
-	if err != nil {
-		cancel()
-		q.report("+QFTPGET", err, q.openPhase())
+	r, watch, cancel, ok := q.retrieve(ctx, file, start)
+	if !ok {
 		return errHandled
 	}
-	watch := newIdleWatch(q.rsp(), cancel)
 	g := &comGet{name: "+QFTPGET", r: r, watch: watch, limit: limit, cancel: cancel}
 	g.p = startPump(watchedReader{r, watch}, cancel, 64<<10, nil)
 	return q.runCOM(ctx, g)
@@ -1265,18 +1185,11 @@ func (q *quectel) resume(ctx context.Context) error {
 func (q *quectel) getLocal(ctx context.Context, file, name string, start int64) {
 	q.stat = statBusy
 	defer func() { q.stat = statIdle }()
-	tctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	conn, err := q.live(ctx)
-	var r *ftp.Reader
-	if err == nil {
-		r, err = conn.RetrieveFrom(tctx, file, start)
-	}
-	if err != nil {
-		q.report("+QFTPGET", err, q.openPhase())
+	r, watch, cancel, ok := q.retrieve(ctx, file, start)
+	if !ok {
 		return
 	}
-	watch := newIdleWatch(q.rsp(), cancel)
+	defer cancel()
 	data, err := io.ReadAll(watchedReader{r, watch})
 	if cerr := r.Close(); err == nil {
 		err = cerr
@@ -1295,13 +1208,8 @@ func (q *quectel) getLocal(ctx context.Context, file, name string, start int64) 
 // <dirname>[,<local_name>], "COM:" by default.
 func (q *quectel) listing(name, verb string) handler {
 	return func(ctx context.Context, c *call) error {
-		switch c.form {
-		case formTest:
-			c.info = append(c.info, name+": <dirname>,<local_name>")
-			return nil
-		case formSet:
-		default:
-			return errSyntax
+		if done, err := c.only(formSet, name+": <dirname>,<local_name>"); done {
+			return err
 		}
 		dir, err := c.str(0, maxFileName)
 		if err != nil || dir == "" || len(c.args) > 2 {

@@ -99,21 +99,22 @@ type fileHandle struct {
 	pos  int
 }
 
-// AT+QFUPL=<filename>[,<file_size>[,<timeout>[,<ackmode>]]]
-func (q *quectel) cmdQFUPL(ctx context.Context, c *call) error {
-	switch c.form {
-	case formTest:
-		c.info = append(c.info, `+QFUPL: <filename>[,(1-<freesize>)[,(1-65535)[,(0,1)]]]`)
-		return nil
-	case formSet:
-	default:
-		return errSyntax
-	}
+// localArg reads parameter 0, the <filename> of a file command, as the
+// canonical name of the file.
+func localArg(c *call) (string, bool) {
 	raw, err := c.str(0, maxLocalName)
 	if err != nil {
-		return fileErrInvalid
+		return "", false
 	}
-	name, ok := canonLocal(raw)
+	return canonLocal(raw)
+}
+
+// AT+QFUPL=<filename>[,<file_size>[,<timeout>[,<ackmode>]]]
+func (q *quectel) cmdQFUPL(ctx context.Context, c *call) error {
+	if done, err := c.only(formSet, `+QFUPL: <filename>[,(1-<freesize>)[,(1-65535)[,(0,1)]]]`); done {
+		return err
+	}
+	name, ok := localArg(c)
 	if !ok {
 		return fileErrInvalid
 	}
@@ -177,13 +178,8 @@ func (q *quectel) cmdQFLST(_ context.Context, c *call) error {
 
 // AT+QFDEL=<filename> (a pattern deletes every file it selects)
 func (q *quectel) cmdQFDEL(_ context.Context, c *call) error {
-	switch c.form {
-	case formTest:
-		c.info = append(c.info, "+QFDEL: <filename>")
-		return nil
-	case formSet:
-	default:
-		return errSyntax
+	if done, err := c.only(formSet, "+QFDEL: <filename>"); done {
+		return err
 	}
 	p, err := c.str(0, maxLocalName)
 	if err != nil {
@@ -207,19 +203,10 @@ func (q *quectel) cmdQFDEL(_ context.Context, c *call) error {
 // AT+QFOPEN=<filename>[,<mode>]: mode 0 opens or creates, 1 creates or
 // truncates, 2 opens an existing file read-only.
 func (q *quectel) cmdQFOPEN(_ context.Context, c *call) error {
-	switch c.form {
-	case formTest:
-		c.info = append(c.info, "+QFOPEN: <filename>,(0-2)")
-		return nil
-	case formSet:
-	default:
-		return errSyntax
+	if done, err := c.only(formSet, "+QFOPEN: <filename>,(0-2)"); done {
+		return err
 	}
-	raw, err := c.str(0, maxLocalName)
-	if err != nil {
-		return fileErrInvalid
-	}
-	name, ok := canonLocal(raw)
+	name, ok := localArg(c)
 	if !ok {
 		return fileErrInvalid
 	}
@@ -240,23 +227,27 @@ func (q *quectel) cmdQFOPEN(_ context.Context, c *call) error {
 	return nil
 }
 
-// AT+QFREAD=<filehandle>[,<length>]: CONNECT <read_length>, the data, OK.
-func (q *quectel) cmdQFREAD(_ context.Context, c *call) error {
-	switch c.form {
-	case formTest:
-		c.info = append(c.info, "+QFREAD: <filehandle>[,<length>]")
-		return nil
-	case formSet:
-	default:
-		return errSyntax
-	}
+// handleArg reads parameter 0, a <filehandle>, and finds its open file.
+func (q *quectel) handleArg(c *call) (int, *fileHandle, error) {
 	h, err := c.num(0, 0, 1<<30)
 	if err != nil {
-		return fileErrInvalid
+		return 0, nil, fileErrInvalid
 	}
 	fh := q.handles[h]
 	if fh == nil {
-		return fileErrHandle
+		return 0, nil, fileErrHandle
+	}
+	return h, fh, nil
+}
+
+// AT+QFREAD=<filehandle>[,<length>]: CONNECT <read_length>, the data, OK.
+func (q *quectel) cmdQFREAD(_ context.Context, c *call) error {
+	if done, err := c.only(formSet, "+QFREAD: <filehandle>[,<length>]"); done {
+		return err
+	}
+	_, fh, err := q.handleArg(c)
+	if err != nil {
+		return err
 	}
 	data, _ := q.files.get(fh.name)
 	rest := data[min(fh.pos, len(data)):]
@@ -275,20 +266,12 @@ func (q *quectel) cmdQFREAD(_ context.Context, c *call) error {
 
 // AT+QFCLOSE=<filehandle>
 func (q *quectel) cmdQFCLOSE(_ context.Context, c *call) error {
-	switch c.form {
-	case formTest:
-		c.info = append(c.info, "+QFCLOSE: <filehandle>")
-		return nil
-	case formSet:
-	default:
-		return errSyntax
+	if done, err := c.only(formSet, "+QFCLOSE: <filehandle>"); done {
+		return err
 	}
-	h, err := c.num(0, 0, 1<<30)
+	h, _, err := q.handleArg(c)
 	if err != nil {
-		return fileErrInvalid
-	}
-	if q.handles[h] == nil {
-		return fileErrHandle
+		return err
 	}
 	delete(q.handles, h)
 	return nil
