@@ -537,13 +537,15 @@ func (r *Reader) writeTo(w io.Writer, limit int64) (int64, error) {
 			// Splice a chunk at a time, for progress, the idle deadline
 			// and the limit: os.File.ReadFrom still reaches splice(2)
 			// through an io.LimitedReader around the socket.
+			chunk := &io.LimitedReader{R: r.t.data} // one for every chunk
 			for limit != 0 {
 				want := int64(zeroCopyChunk)
 				if limit > 0 {
 					want = min(want, limit)
 				}
 				r.t.armDeadline()
-				m, cerr := rf.ReadFrom(&io.LimitedReader{R: r.t.data, N: want})
+				chunk.N = want
+				m, cerr := rf.ReadFrom(chunk)
 				n += m
 				r.n += m
 				if limit > 0 {
@@ -733,13 +735,15 @@ func (w *Writer) sendZeroCopy(rf io.ReaderFrom, src io.Reader) (int64, error) {
 		inner, limit = lr.R, lr.N
 	}
 	var total int64
+	chunk := &io.LimitedReader{R: inner} // one for every chunk
 	for limit != 0 {
 		want := int64(zeroCopyChunk)
 		if limit > 0 && limit < want {
 			want = limit
 		}
 		w.t.armDeadline()
-		m, err := rf.ReadFrom(&io.LimitedReader{R: inner, N: want})
+		chunk.N = want
+		m, err := rf.ReadFrom(chunk)
 		total += m
 		w.n += m
 		if limit > 0 {
