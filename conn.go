@@ -37,6 +37,9 @@ type Conn struct {
 	cancelled  bool   // a context fired during I/O: the deadline stays in the past
 	watching   bool   // a watch is active
 	watchID    uint64 // identifies the active watch
+	// readLimit, when set, caps the read deadline: an ABOR written while
+	// another goroutine waits for a reply bounds that wait (abortInFlight).
+	readLimit time.Time
 
 	opMu      sync.Mutex // held while a line is written or a reply read
 	closed    atomic.Bool
@@ -156,11 +159,44 @@ func (c *Conn) setReadDeadline(d time.Duration) {
 	if c.cancelled {
 		return
 	}
-	if d <= 0 {
-		c.nc.SetReadDeadline(time.Time{})
-		return
+	var t time.Time
+	if d > 0 {
+		t = time.Now().Add(d)
 	}
-	c.nc.SetReadDeadline(time.Now().Add(d))
+	if !c.readLimit.IsZero() && (t.IsZero() || t.After(c.readLimit)) {
+		t = c.readLimit
+	}
+	c.nc.SetReadDeadline(t)
+}
+
+// abortInFlight writes ABOR while another goroutine waits for the first
+// reply to a transfer command (holding opMu), and limits that wait to the
+// abort time limit until endAbortInFlight. Only establish uses it, when the
+// data connection failed before the server said anything: no other command
+// can be written meanwhile.
+func (c *Conn) abortInFlight() error {
+	if err := c.usable(); err != nil && !errors.Is(err, ErrBusy) {
+		return err
+	}
+	if c.cfg.Logger != nil {
+		c.cfg.Logger.Debug("ftp command", "send", "ABOR")
+	}
+	c.deadlineMu.Lock()
+	c.readLimit = time.Now().Add(c.abortTimeout())
+	if !c.cancelled {
+		c.nc.SetReadDeadline(c.readLimit)
+		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.dialTimeout()))
+	}
+	c.deadlineMu.Unlock()
+	_, err := io.WriteString(c.nc, "ABOR\r\n")
+	return err
+}
+
+// endAbortInFlight lifts the limit abortInFlight set.
+func (c *Conn) endAbortInFlight() {
+	c.deadlineMu.Lock()
+	c.readLimit = time.Time{}
+	c.deadlineMu.Unlock()
 }
 
 // fail closes the connection after an error that leaves the dialogue in an

@@ -183,6 +183,7 @@ func (c *Conn) protectData(ctx context.Context, data net.Conn) (net.Conn, error)
 	if !coalesceTLSWrites {
 		tlsConn, err := handshake(ctx, data, c.tlsConf, "data")
 		if err != nil {
+			data.Close()
 			return nil, dataConnErrorf(err, "%v", err)
 		}
 		return tlsConn, nil

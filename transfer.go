@@ -41,14 +41,19 @@ type transfer struct {
 	kaStop, kaDone chan struct{} // the keepalive goroutine, when running
 	idle           time.Duration // Config.DataTimeout in force, 0 for none
 	done           bool          // the final reply was read
+	offset         int64         // the REST offset the transfer started at
 	stopCtx        func() bool
 	ctx            context.Context
 }
 
-// openData runs REST (when offset > 0), EPSV/PASV or EPRT/PORT and the
-// transfer command, and returns the open data connection. In passive mode
-// the data connection is dialled while the command is on its way, so a
-// transfer costs no round trip beyond its two commands.
+// openData runs EPSV/PASV or EPRT/PORT, then REST (when offset > 0), then
+// the transfer command, and returns the open data connection. REST comes
+// last because RFC 959 says it "shall be immediately followed by" the
+// transfer command: BSD-derived servers (inetutils, netkit) and aioftp
+// forget the restart point on any other command, and would then send or
+// overwrite the whole file. In passive mode the data connection is dialled
+// while REST and the command are on their way, so a transfer costs no
+// round trip beyond its commands.
 func (c *Conn) openData(ctx context.Context, verb, arg string, offset int64, binary bool) (*transfer, error) {
 	if err := c.usable(); err != nil {
 		return nil, err
@@ -72,22 +77,19 @@ func (c *Conn) openData(ctx context.Context, verb, arg string, offset int64, bin
 		}
 	}
 	for attempt := 0; ; attempt++ {
-		if offset > 0 {
-			if _, err := c.cmd(ctx, "REST", itoa64(offset), StatusRequestFilePending); err != nil {
-				return nil, err
-			}
-		}
 		var t *transfer
 		var err error
 		if c.cfg.Active != nil {
-			t, err = c.openActive(ctx, verb, arg)
+			t, err = c.openActive(ctx, verb, arg, offset)
 		} else {
 			usedEPSV := !c.epsvOff && !c.cfg.DisableEPSV
 			var retry bool
-			t, retry, err = c.openPassive(ctx, verb, arg)
+			t, retry, err = c.openPassive(ctx, verb, arg, offset)
 			if retry && usedEPSV && attempt == 0 && c.usable() == nil {
 				// The EPSV port could not be reached (a firewall or NAT
-				// that knows only PASV): remember, and try PASV once.
+				// that knows only PASV) and the server did not refuse the
+				// command for a reason of its own: remember, and try PASV
+				// once.
 				c.epsvOff = true
 				continue
 			}
@@ -96,12 +98,23 @@ func (c *Conn) openData(ctx context.Context, verb, arg string, offset int64, bin
 			return nil, err
 		}
 		t.ctx = ctx
+		t.offset = offset
 		t.idle = c.cfg.dataTimeout()
 		t.stopCtx = c.watchData(ctx, t.data)
 		c.busy.Store(true)
 		t.startKeepalive()
 		return t, nil
 	}
+}
+
+// restartAt sends REST when offset > 0. Callers send it right before the
+// transfer command; see openData.
+func (c *Conn) restartAt(ctx context.Context, offset int64) error {
+	if offset <= 0 {
+		return nil
+	}
+	_, err := c.cmd(ctx, "REST", itoa64(offset), StatusRequestFilePending)
+	return err
 }
 
 // armDeadline gives the data connection DataTimeout from now to move its
@@ -130,47 +143,55 @@ type dialResult struct {
 	err error
 }
 
-// openPassive opens a passive transfer. retry reports that the data
-// connection failed while the command was recovered, so another attempt
+type replyResult struct {
+	r   Reply
+	err error
+}
+
+// openPassive opens a passive transfer: EPSV or PASV, the dial (started at
+// once), REST, the command. retry reports that the EPSV port could not be
+// reached while the server did not refuse the command, so another attempt
 // over PASV may work.
-func (c *Conn) openPassive(ctx context.Context, verb, arg string) (t *transfer, retry bool, err error) {
+func (c *Conn) openPassive(ctx context.Context, verb, arg string, offset int64) (t *transfer, retry bool, err error) {
 	addrs, err := c.passiveAddrs(ctx)
 	if err != nil {
 		return nil, false, err
 	}
-	line := logLine(verb, arg)
 	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ch := make(chan dialResult, 1)
+	dialed := make(chan dialResult, 1)
 	go func() {
 		nc, err := c.dialData(dctx, addrs)
-		ch <- dialResult{nc, err}
+		dialed <- dialResult{nc, err}
 	}()
-	if err := c.send(ctx, verb, arg); err != nil {
+	unused := func() {
 		cancel()
-		if res := <-ch; res.nc != nil {
+		if res := <-dialed; res.nc != nil {
 			res.nc.Close()
 		}
+	}
+	if err := c.restartAt(ctx, offset); err != nil {
+		unused()
 		return nil, false, err
 	}
-	res := <-ch
-	if res.err != nil {
-		// The command is in flight without a data connection: abort it so
-		// that the dialogue stays in step.
-		if aerr := c.abortCommand(ctx, line, false); aerr != nil {
-			return nil, false, errors.Join(res.err, aerr)
-		}
-		return nil, true, res.err
+	if err := c.send(ctx, verb, arg); err != nil {
+		unused()
+		return nil, false, err
 	}
-	raw := res.nc
-	t, err = c.establish(ctx, line, func(ctx context.Context) (net.Conn, error) {
-		return c.protectData(ctx, raw)
-	}, func() { raw.Close() })
-	return t, false, err
+	var dialErr error
+	t, dataFailed, err := c.establish(ctx, logLine(verb, arg), func(ctx context.Context) (net.Conn, error) {
+		res := <-dialed
+		if res.err != nil {
+			dialErr = res.err
+			return nil, res.err
+		}
+		return c.protectData(ctx, res.nc)
+	}, cancel)
+	return t, dataFailed && dialErr != nil, err
 }
 
-// openActive opens an active transfer: listen, announce, send, accept.
-func (c *Conn) openActive(ctx context.Context, verb, arg string) (*transfer, error) {
+// openActive opens an active transfer: listen, announce, REST, send, accept.
+func (c *Conn) openActive(ctx context.Context, verb, arg string, offset int64) (*transfer, error) {
 	l, err := c.listenActive(ctx)
 	if err != nil {
 		return nil, err
@@ -179,61 +200,130 @@ func (c *Conn) openActive(ctx context.Context, verb, arg string) (*transfer, err
 	if err := c.announceActive(ctx, l); err != nil {
 		return nil, err
 	}
-	line := logLine(verb, arg)
+	if err := c.restartAt(ctx, offset); err != nil {
+		return nil, err
+	}
 	if err := c.send(ctx, verb, arg); err != nil {
 		return nil, err
 	}
-	return c.establish(ctx, line, func(ctx context.Context) (net.Conn, error) {
+	t, _, err := c.establish(ctx, logLine(verb, arg), func(ctx context.Context) (net.Conn, error) {
 		nc, err := c.acceptActive(ctx, l)
 		if err != nil {
 			return nil, err
 		}
 		return c.protectData(ctx, nc)
 	}, func() { l.Close() })
+	return t, err
 }
 
-// establish finishes opening the data connection (accepting it, and the
-// TLS handshake) while the first reply to the transfer command is read:
-// servers differ on which comes first. A refused command stops connect;
-// a data connection that fails after a 1xx reply aborts the command.
-func (c *Conn) establish(ctx context.Context, line string, connect func(context.Context) (net.Conn, error), stopConnect func()) (*transfer, error) {
+// establish finishes opening the data connection (the dial or accept, and
+// the TLS handshake) while the first reply to the transfer command is
+// awaited: servers differ on which comes first. The server's reply wins:
+// a command it refuses (550 for a missing file) returns that refusal even
+// when the data connection failed too, as it does when the server closes
+// its port on refusing. A data connection that fails while the server has
+// said nothing gets an ABOR at once, so that a server waiting for it
+// answers now; one that fails after a 1xx aborts the command. dataFailed
+// reports that the transfer failed for its data connection, not for a
+// refusal of the command.
+func (c *Conn) establish(ctx context.Context, line string, connect func(context.Context) (net.Conn, error), stopConnect func()) (t *transfer, dataFailed bool, err error) {
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ch := make(chan dialResult, 1)
+	conns := make(chan dialResult, 1)
 	go func() {
 		nc, err := connect(cctx)
-		ch <- dialResult{nc, err}
+		conns <- dialResult{nc, err}
 	}()
-	discard := func() {
-		cancel()
-		stopConnect()
-		if res := <-ch; res.nc != nil {
-			res.nc.Close()
+	replies := make(chan replyResult, 1)
+	go func() {
+		r, err := c.readPrelim(ctx, line)
+		replies <- replyResult{r, err}
+	}()
+	var conn dialResult
+	connected := false // connect has returned on its own
+	aborting := false  // ABOR was sent before the first reply was read
+	var rep replyResult
+	select {
+	case rep = <-replies:
+	case conn = <-conns:
+		connected = true
+		if conn.err != nil {
+			aborting = c.abortInFlight() == nil
 		}
+		rep = <-replies
+		c.endAbortInFlight()
 	}
-	r, err := c.readPrelim(ctx, line)
-	if err != nil {
-		discard()
-		return nil, err
+	started := rep.err == nil && rep.r.Class() == 1
+	if !connected {
+		if !started {
+			// Refused, failed or already complete: stop connecting.
+			cancel()
+			stopConnect()
+			if res := <-conns; res.nc != nil {
+				res.nc.Close()
+			}
+			if rep.err != nil {
+				return nil, false, rep.err
+			}
+			return &transfer{c: c, line: line, prelim: rep.r, done: true}, false, nil
+		}
+		conn = <-conns
 	}
-	t := &transfer{c: c, line: line, prelim: r}
-	if r.Class() == 2 {
+	if !started && conn.nc != nil {
+		conn.nc.Close()
+	}
+	var fe *Error
+	replyErr := errors.As(rep.err, &fe) // a reply, not a broken connection
+	switch {
+	case aborting && rep.err != nil && !replyErr:
+		return nil, false, rep.err
+	case aborting:
+		// ABOR is out: read what the command and ABOR still owe.
+		actx, acancel := c.abortContext(ctx)
+		defer acancel()
+		final := rep.r
+		var aerr error
+		if rep.err == nil {
+			final, aerr = c.readAborted(actx, line, &rep.r)
+		} else if _, aerr = c.readOwed(actx, "ABOR"); aerr == nil {
+			aerr = c.drainNoops(actx)
+		}
+		switch {
+		case refusedOnItsOwn(final):
+			return nil, false, errors.Join(&Error{Command: line, Code: final.Code, Msg: final.Message}, aerr)
+		case aerr != nil:
+			return nil, true, errors.Join(conn.err, aerr)
+		}
+		return nil, true, conn.err
+	case rep.err != nil:
+		if conn.err != nil && replyErr && !refusedOnItsOwn(rep.r) {
+			return nil, true, errors.Join(conn.err, rep.err)
+		}
+		return nil, false, rep.err
+	case rep.r.Class() == 2:
 		// Answered at once with success: nothing will come on the data
 		// connection (a few servers do this for empty files or listings).
-		discard()
-		t.done = true
-		return t, nil
-	}
-	res := <-ch
-	if res.err != nil {
+		return &transfer{c: c, line: line, prelim: rep.r, done: true}, false, nil
+	case conn.err != nil:
 		if aerr := c.abortCommand(ctx, line, false); aerr != nil {
-			return nil, errors.Join(res.err, aerr)
+			return nil, true, errors.Join(conn.err, aerr)
 		}
-		return nil, res.err
+		return nil, true, conn.err
 	}
-	t.data = res.nc
-	_, t.tls = res.nc.(*tls.Conn)
-	return t, nil
+	t = &transfer{c: c, line: line, prelim: rep.r, data: conn.nc}
+	_, t.tls = conn.nc.(*tls.Conn)
+	return t, false, nil
+}
+
+// refusedOnItsOwn reports whether a final reply to a transfer command is a
+// refusal for the server's own reasons (a missing file, no permission), as
+// opposed to one about the data connection (425, 426) or none at all.
+func refusedOnItsOwn(r Reply) bool {
+	switch {
+	case r.Code == StatusCanNotOpenDataConnection, r.Code == StatusTransferAborted:
+		return false
+	}
+	return r.Class() == 4 || r.Class() == 5
 }
 
 // readPrelim reads the first reply to a transfer command: 1xx means the
@@ -300,41 +390,64 @@ func (c *Conn) readFinal(ctx context.Context, line string) (Reply, error) {
 
 // abortCommand sends ABOR for a transfer command whose final reply has not
 // been read (finalRead false) or has (true), and reads what is owed: the
-// command's final reply, then ABOR's. Servers answer 426 then 226, or 226
-// then 225/226, or just 225 when nothing was running; all leave the
-// dialogue in step. A server that does not answer in time is cut off.
+// command's final reply, then ABOR's. A server that does not answer in
+// time is cut off.
 func (c *Conn) abortCommand(ctx context.Context, line string, finalRead bool) error {
-	limit := c.abortTimeout()
-	if ctx.Err() != nil {
-		// The caller gave up: a server slow to answer ABOR (some hold it
-		// until their own data accept times out) is cut off sooner.
-		limit = min(limit, 2*time.Second)
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), limit)
+	ctx, cancel := c.abortContext(ctx)
 	defer cancel()
 	if err := c.send(ctx, "ABOR", ""); err != nil {
 		return err
 	}
-	if !finalRead {
-		for {
-			r, err := c.readOwed(ctx, line)
-			if err != nil {
-				return err
-			}
-			if r.Class() == 1 {
-				continue
-			}
-			if r.Code == StatusDataConnectionOpen {
-				// 225 is ABOR's own answer: the command ended silently.
-				return c.drainNoops(ctx)
-			}
-			break
+	if finalRead {
+		if _, err := c.readOwed(ctx, "ABOR"); err != nil {
+			return err
 		}
+		return c.drainNoops(ctx)
 	}
-	if _, err := c.readOwed(ctx, "ABOR"); err != nil {
-		return err
+	_, err := c.readAborted(ctx, line, nil)
+	return err
+}
+
+// abortContext bounds the replies owed after ABOR. A caller that gave up
+// (some servers hold ABOR until their own data accept times out) waits
+// less.
+func (c *Conn) abortContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	limit := c.abortTimeout()
+	if ctx.Err() != nil {
+		limit = min(limit, 2*time.Second)
 	}
-	return c.drainNoops(ctx)
+	return context.WithTimeout(context.WithoutCancel(ctx), limit)
+}
+
+// readAborted reads what a transfer command owes once ABOR is sent: its
+// final reply (after any 1xx), then ABOR's. Servers answer 426 then 226,
+// or 226 then 225/226, or just 225 when nothing was running; all leave the
+// dialogue in step. first, when not nil, is a reply to the command already
+// read. The command's final reply is returned (zero when the server
+// answered ABOR alone).
+func (c *Conn) readAborted(ctx context.Context, line string, first *Reply) (Reply, error) {
+	for {
+		var r Reply
+		if first != nil {
+			r, first = *first, nil
+		} else {
+			var err error
+			if r, err = c.readOwed(ctx, line); err != nil {
+				return r, err
+			}
+		}
+		if r.Class() == 1 {
+			continue
+		}
+		if r.Code == StatusDataConnectionOpen {
+			// 225 is ABOR's own answer: the command ended silently.
+			return Reply{}, c.drainNoops(ctx)
+		}
+		if _, err := c.readOwed(ctx, "ABOR"); err != nil {
+			return r, err
+		}
+		return r, c.drainNoops(ctx)
+	}
 }
 
 // startKeepalive sends NOOP on the control connection every
