@@ -42,6 +42,7 @@ type transfer struct {
 	idle           time.Duration // Config.DataTimeout in force, 0 for none
 	done           bool          // the final reply was read
 	offset         int64         // the REST offset the transfer started at
+	upload         bool          // data goes to the server
 	stopCtx        func() bool
 	ctx            context.Context
 }
@@ -517,18 +518,86 @@ func (c *Conn) abortTimeout() time.Duration {
 // finish closes the data connection and reads the final reply.
 func (t *transfer) finish() error {
 	t.stopKeepalive()
+	var closed <-chan struct{}
 	if t.data != nil {
-		t.data.Close()
+		if t.upload && t.tls && t.ctx.Err() == nil {
+			closed = closeTLSUpload(t.data.(*tls.Conn), t.drainLimit())
+		} else {
+			t.data.Close()
+		}
 	}
 	t.stopCtx()
 	defer t.c.busy.Store(false)
-	if t.done {
-		return nil
+	var err error
+	if !t.done {
+		t.done = true
+		_, err = t.c.readFinal(context.WithoutCancel(t.ctx), t.line)
 	}
-	t.done = true
-	ctx := context.WithoutCancel(t.ctx)
-	_, err := t.c.readFinal(ctx, t.line)
+	if closed != nil {
+		// The server closes its side once it has read the end of the
+		// upload, before or just after its final reply.
+		grace := time.NewTimer(closeGrace)
+		select {
+		case <-closed:
+		case <-grace.C:
+			t.data.Close()
+			<-closed
+		}
+		grace.Stop()
+	}
 	return err
+}
+
+// closeGrace is how long a TLS upload's data connection may stay open
+// after the final reply, waiting for the server's close.
+const closeGrace = 2 * time.Second
+
+// drainLimit bounds the wait for the server's close of a TLS upload.
+func (t *transfer) drainLimit() time.Duration {
+	if t.idle > 0 {
+		return t.idle
+	}
+	return max(t.c.cfg.replyTimeout(), closeGrace)
+}
+
+// closeTLSUpload ends an upload's TLS data connection the way a careful
+// TLS peer does: close_notify, a TCP half-close, then reading until the
+// server closes too (within limit), and only then the socket's close. The
+// reads matter: a socket closed with unread bytes (a TLS 1.3 server's
+// session tickets, sent after the handshake and never read by an upload)
+// makes Linux send RST instead of FIN, and a server that gets RST may lose
+// the tail of the upload still in its buffers, yet answer 226. The
+// returned channel is closed once the socket is closed.
+func closeTLSUpload(tc *tls.Conn, limit time.Duration) <-chan struct{} {
+	done := make(chan struct{})
+	raw := tc.NetConn()
+	cc, coalescing := raw.(*coalescingConn)
+	if coalescing {
+		raw = cc.Conn
+	}
+	raw.SetWriteDeadline(time.Now().Add(closeGrace))
+	err := tc.CloseWrite() // close_notify; crypto/tls then sets the write deadline to now
+	if coalescing {
+		raw.SetWriteDeadline(time.Now().Add(closeGrace))
+		if ferr := cc.Flush(); err == nil {
+			err = ferr
+		}
+	}
+	hc, halfClose := raw.(interface{ CloseWrite() error })
+	if err != nil || !halfClose || hc.CloseWrite() != nil {
+		tc.Close()
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		raw.SetReadDeadline(time.Now().Add(limit))
+		bp := bufPool.Get().(*[]byte)
+		io.CopyBuffer(io.Discard, readerOnly{tc}, *bp)
+		bufPool.Put(bp)
+		tc.Close()
+	}()
+	return done
 }
 
 // abort closes the data connection early and sends ABOR.
@@ -768,6 +837,7 @@ type Writer struct {
 }
 
 func newWriter(t *transfer, ascii bool) *Writer {
+	t.upload = true
 	w := &Writer{t: t, dst: t.data}
 	if tc, ok := t.data.(*tls.Conn); ok {
 		if cc, ok := tc.NetConn().(*coalescingConn); ok {
