@@ -121,8 +121,12 @@ type Config struct {
 	// TLSConfig configures TLS for the control and data connections. Nil
 	// means a config that verifies the server's certificate against the
 	// system roots for the dialled host name. The ServerName, when empty, is
-	// taken from the dialled address; a ClientSessionCache is added when
-	// absent, so that data connections resume the control session.
+	// taken from the dialled address. Each Conn keeps its own TLS sessions,
+	// so that its data connections resume its control connection's session
+	// (vsftpd and proftpd insist); a ClientSessionCache given here serves
+	// only the control connection's handshake and learns the sessions, so
+	// one cache may be shared by many connections.
+	// SessionTicketsDisabled turns resumption off altogether.
 	TLSConfig *tls.Config
 	// ClearData sends PROT C: data connections stay in plain text while the
 	// control connection is protected.

@@ -56,8 +56,10 @@ type Conn struct {
 	curType  TransferType
 	wantType TransferType
 	busy     atomic.Bool // a data stream is open
-	utf8Sent bool
-	hashAlgo string // the algorithm chosen with OPTS HASH
+	// dataFailed: the last transfer could not open its data connection.
+	dataFailed atomic.Bool
+	utf8Sent   bool
+	hashAlgo   string // the algorithm chosen with OPTS HASH
 	// owedNoops counts keepalive NOOPs whose answers are still to be read.
 	owedNoops int
 	// preLoggedIn: the greeting was 230, the server needs no login.

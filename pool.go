@@ -149,9 +149,9 @@ type PoolConn struct {
 	done bool
 }
 
-// Close returns the connection to the pool, or closes it if it is broken,
-// busy with an unfinished transfer, or beyond the idle limit. Safe to call
-// twice.
+// Close returns the connection to the pool, or closes it if it is broken
+// (its last transfer could not open a data connection, for one), busy with
+// an unfinished transfer, or beyond the idle limit. Safe to call twice.
 func (pc *PoolConn) Close() error {
 	if pc.done {
 		return nil
@@ -327,10 +327,11 @@ func (p *Pool) put(key poolKey, c *Conn) {
 	p.mu.Lock()
 	g := p.keys[key]
 	p.stats.InUse--
-	if p.closed || c.usable() != nil || len(g.idle) >= p.opts.maxIdle() {
+	broken := c.usable() != nil || c.dataFailed.Load()
+	if p.closed || broken || len(g.idle) >= p.opts.maxIdle() {
 		g.open--
 		p.stats.Open--
-		if c.usable() != nil {
+		if broken {
 			p.stats.Discarded++
 		}
 		p.wakeLocked(g)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"time"
 )
 
@@ -46,10 +47,79 @@ func (c *Config) tlsConfig(host string) *tls.Config {
 	if tc.MinVersion < tls.VersionTLS12 {
 		tc.MinVersion = tls.VersionTLS12
 	}
-	if tc.ClientSessionCache == nil {
-		tc.ClientSessionCache = tls.NewLRUClientSessionCache(8)
-	}
+	tc.ClientSessionCache = &sessionCache{shared: tc.ClientSessionCache}
 	return tc
+}
+
+// sessionCache is one connection's TLS session cache. Servers that insist
+// that data connections resume the control connection's session
+// (vsftpd's require_ssl_reuse, proftpd) refuse every transfer once that
+// session is lost, so each Conn keeps its own, safe from two things:
+// crypto/tls drops a session (Put with nil) when a handshake that tried to
+// resume it fails, as one does when the server refuses a RETR and closes
+// the data connection mid-handshake; and a cache the caller shares between
+// connections (TLSConfig.ClientSessionCache, say for a Pool) would hand one
+// connection's data handshake another connection's session. The caller's
+// cache still serves the control connection's own handshake (a new
+// connection may resume an earlier one) and learns this connection's
+// sessions.
+type sessionCache struct {
+	mu     sync.Mutex
+	own    map[string]*tls.ClientSessionState
+	shared tls.ClientSessionCache // the caller's, or nil
+	sealed bool                   // the control handshake is done: own sessions only
+}
+
+func (s *sessionCache) Get(key string) (*tls.ClientSessionState, bool) {
+	s.mu.Lock()
+	cs, ok := s.own[key]
+	shared := s.shared
+	if ok || s.sealed || shared == nil {
+		s.mu.Unlock()
+		return cs, ok
+	}
+	s.mu.Unlock()
+	return shared.Get(key)
+}
+
+// Put keeps the newest session for key. A nil session (crypto/tls
+// dropping one after a failed handshake) changes nothing: the session
+// still belongs to the control connection, which the server checks
+// against, and crypto/tls itself skips one that expired.
+func (s *sessionCache) Put(key string, cs *tls.ClientSessionState) {
+	if cs == nil {
+		return
+	}
+	s.mu.Lock()
+	if s.own == nil {
+		s.own = map[string]*tls.ClientSessionState{}
+	}
+	if _, ok := s.own[key]; !ok && len(s.own) >= 8 {
+		clear(s.own) // bounded: one key per server name in practice
+	}
+	s.own[key] = cs
+	shared := s.shared
+	s.mu.Unlock()
+	if shared != nil {
+		shared.Put(key, cs)
+	}
+}
+
+// seal ends the use of the caller's cache: from the control handshake on,
+// data connections resume this connection's sessions only.
+func (s *sessionCache) seal() {
+	s.mu.Lock()
+	s.sealed = true
+	s.mu.Unlock()
+}
+
+// sealSessions seals the session cache of c's TLS settings.
+func (c *Conn) sealSessions() {
+	if c.tlsConf != nil {
+		if sc, ok := c.tlsConf.ClientSessionCache.(*sessionCache); ok {
+			sc.seal()
+		}
+	}
 }
 
 // handshake runs a TLS client handshake over nc within ctx.
@@ -77,6 +147,7 @@ func (c *Conn) startImplicitTLS(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	c.sealSessions()
 	c.setControl(tlsConn)
 	return nil
 }
@@ -116,6 +187,7 @@ func (c *Conn) authTLS(ctx context.Context) error {
 		c.abandon(err)
 		return err
 	}
+	c.sealSessions()
 	c.setControl(tlsConn)
 	return nil
 }

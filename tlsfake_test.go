@@ -8,6 +8,8 @@ package ftp
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/rand"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -40,12 +42,13 @@ type tlsFake struct {
 	// handshake reads them).
 	late []byte
 
-	mu      sync.Mutex
-	uploads map[string][]byte
-	errs    []error  // of reading uploads: a reset shows here
-	resumed []bool   // per data connection: did it resume a session
-	cmds    []string // every command line received, all sessions
-	wg      sync.WaitGroup
+	mu       sync.Mutex
+	uploads  map[string][]byte
+	errs     []error  // of reading uploads: a reset shows here
+	resumed  []bool   // per data connection: did it resume a session
+	cmds     []string // every command line received, all sessions
+	sessions int
+	wg       sync.WaitGroup
 }
 
 func startTLSFake(t *testing.T, configure func(f *tlsFake)) *tlsFake {
@@ -55,6 +58,9 @@ func startTLSFake(t *testing.T, configure func(f *tlsFake)) *tlsFake {
 	f := &tlsFake{t: t, Pool: cert, files: map[string][]byte{}, uploads: map[string][]byte{}}
 	f.conf = cert.ServerConfig()
 	f.conf.MinVersion = tls.VersionTLS12
+	var key [32]byte
+	rand.Read(key[:])
+	f.conf.SetSessionTicketKeys([][32]byte{key}) // shared by every session's clone
 	if configure != nil {
 		configure(f)
 	}
@@ -88,7 +94,8 @@ func (f *tlsFake) serve() {
 			defer f.wg.Done()
 			defer nc.Close()
 			nc.SetDeadline(time.Now().Add(20 * time.Second))
-			f.session(tls.Server(nc, f.conf))
+			conf := f.sessionConfig()
+			f.session(tls.Server(nc, conf), conf)
 		}()
 	}
 }
@@ -99,8 +106,32 @@ func (f *tlsFake) note(format string, args ...any) {
 	f.mu.Unlock()
 }
 
+// sessionConfig returns the TLS config of one control connection and its
+// data connections. Its tickets carry the control connection's number and
+// only tickets with that number resume, as a server that checks a data
+// connection's session against its control connection's does.
+func (f *tlsFake) sessionConfig() *tls.Config {
+	f.mu.Lock()
+	f.sessions++
+	tag := []byte(fmt.Sprint("control connection ", f.sessions))
+	f.mu.Unlock()
+	conf := f.conf.Clone()
+	conf.WrapSession = func(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) {
+		ss.Extra = [][]byte{tag}
+		return conf.EncryptTicket(cs, ss)
+	}
+	conf.UnwrapSession = func(identity []byte, cs tls.ConnectionState) (*tls.SessionState, error) {
+		ss, err := conf.DecryptTicket(identity, cs)
+		if err != nil || ss == nil || len(ss.Extra) != 1 || !bytes.Equal(ss.Extra[0], tag) {
+			return nil, nil // a full handshake instead
+		}
+		return ss, nil
+	}
+	return conf
+}
+
 // session runs one control connection.
-func (f *tlsFake) session(ctl *tls.Conn) {
+func (f *tlsFake) session(ctl *tls.Conn, conf *tls.Config) {
 	br := bufio.NewReader(ctl)
 	reply := func(s string) { io.WriteString(ctl, s+"\r\n") }
 	var dataLn net.Listener
@@ -156,7 +187,7 @@ func (f *tlsFake) session(ctl *tls.Conn) {
 			}
 			ln := dataLn
 			dataLn = nil
-			f.transfer(verb, arg, ln, reply)
+			f.transfer(verb, arg, ln, conf, reply)
 			ln.Close()
 		case "QUIT":
 			reply("221 bye")
@@ -168,7 +199,7 @@ func (f *tlsFake) session(ctl *tls.Conn) {
 }
 
 // transfer serves one RETR or STOR on the data listener ln.
-func (f *tlsFake) transfer(verb, name string, ln net.Listener, reply func(string)) {
+func (f *tlsFake) transfer(verb, name string, ln net.Listener, conf *tls.Config, reply func(string)) {
 	ln.(*net.TCPListener).SetDeadline(time.Now().Add(5 * time.Second))
 	raw, err := ln.Accept()
 	if err != nil {
@@ -185,7 +216,7 @@ func (f *tlsFake) transfer(verb, name string, ln net.Listener, reply func(string
 		reply("550 " + name + ": no such file")
 		return
 	}
-	data := tls.Server(raw, f.conf)
+	data := tls.Server(raw, conf)
 	if err := data.Handshake(); err != nil {
 		f.note("data handshake: %v", err)
 		reply("425 TLS handshake failed")

@@ -95,6 +95,7 @@ func (c *Conn) openData(ctx context.Context, verb, arg string, offset int64, bin
 				continue
 			}
 		}
+		c.noteDataResult(err)
 		if err != nil {
 			return nil, err
 		}
@@ -107,6 +108,22 @@ func (c *Conn) openData(ctx context.Context, verb, arg string, offset int64, bin
 		return t, nil
 	}
 }
+
+// noteDataResult remembers whether the last transfer could open its data
+// connection: a Pool does not keep a connection whose data connections
+// fail (a TLS session the server no longer takes, say), since a fresh one
+// may work.
+func (c *Conn) noteDataResult(err error) {
+	var fe *Error
+	failed := errors.Is(err, ErrDataConnection) ||
+		errors.As(err, &fe) && (fe.Code == StatusCanNotOpenDataConnection || fe.Code == statusTLSDataFailed)
+	c.dataFailed.Store(failed)
+}
+
+// statusTLSDataFailed is vsftpd's "522 SSL connection failed" (RFC 4217
+// gives 522 to an unsupported protocol; servers use it for failed data
+// handshakes).
+const statusTLSDataFailed = 522
 
 // restartAt sends REST when offset > 0. Callers send it right before the
 // transfer command; see openData.

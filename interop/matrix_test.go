@@ -382,7 +382,8 @@ func (c *cell) checkReuseRequired() error {
 	}
 	cfg := c.cfg.Clone()
 	cfg.Logger = nil
-	cfg.TLSConfig.ClientSessionCache = noSessionCache{}
+	cfg.TLSConfig = cfg.TLSConfig.Clone()
+	cfg.TLSConfig.SessionTicketsDisabled = true
 	conn, err := ftp.Dial(c.ctx, c.addr, cfg)
 	if err != nil {
 		return fmt.Errorf("session without resumption: %w", err)
@@ -395,12 +396,6 @@ func (c *cell) checkReuseRequired() error {
 	}
 	return nil
 }
-
-// noSessionCache keeps no TLS session, so no connection resumes one.
-type noSessionCache struct{}
-
-func (noSessionCache) Get(string) (*tls.ClientSessionState, bool) { return nil, false }
-func (noSessionCache) Put(string, *tls.ClientSessionState)        {}
 
 func (c *cell) makeDirs() error {
 	if err := c.conn.MakeDirAll(c.ctx, c.dir); err != nil {
