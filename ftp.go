@@ -429,7 +429,7 @@ func (c *Conn) RetrieveFrom(ctx context.Context, file string, offset int64) (*Re
 	if err != nil {
 		return nil, err
 	}
-	return newReader(t, c.curType == TypeASCII), nil
+	return newFileReader(t, c.curType == TypeASCII), nil
 }
 
 // StoreWriter starts the upload of file (STOR, after REST when offset > 0).

@@ -346,6 +346,7 @@ func interrupted(err error) error {
 	var se *SourceError
 	var fe *Error
 	if err == nil || errors.As(err, &se) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, ErrVerify) ||
 		errors.As(err, &fe) && (fe.Code == StatusExceededStorage || fe.Code == StatusInsufficientStorage || fe.Code == StatusBadFileName) {
 		return err
 	}
@@ -580,6 +581,7 @@ func downloadPart(ctx context.Context, c *Conn, remote string, dst io.WriterAt, 
 	if err != nil {
 		return 0, err
 	}
+	r.ExpectSize(size - held) // never more than the server said it holds
 	if opts.Progress != nil {
 		r.SetProgress(func(n int64) { opts.Progress(held+n, size) })
 	}

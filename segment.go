@@ -36,14 +36,15 @@ func (p *Pool) DownloadSegmented(ctx context.Context, remote, local string, n in
 	if size < 0 {
 		return nil, fmt.Errorf("ftp: segmented download: %s: %w: the server reports no size", remote, ErrNotSupported)
 	}
+	// Not extended to size ahead: a SIZE that lies (2^40) must not make a
+	// terabyte of sparse file before any byte has come. Segments write at
+	// their offsets as data arrives; the file's length is checked at the
+	// end.
 	f, err := os.OpenFile(local, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("ftp: segmented download: %w", err)
 	}
 	defer f.Close()
-	if err := f.Truncate(size); err != nil {
-		return nil, fmt.Errorf("ftp: segmented download: %w", err)
-	}
 	n = int(min(int64(n), max(size/(64<<10), 1))) // no segment under 64 KiB
 	res := &TransferResult{Size: size}
 	var done, sent atomic.Int64
@@ -163,11 +164,15 @@ func (s *segment) fetch(ctx context.Context, f *os.File, pos int64, progress fun
 		progress(n - reported)
 		reported = n
 	})
-	limit := s.end - pos
+	var m int64
 	if s.last {
-		limit = -1
+		// The last segment reads to the end of the file, which must come
+		// where the size said: no byte is written past it.
+		r.ExpectSize(s.end - pos)
+		m, err = r.WriteTo(f)
+	} else {
+		m, err = r.writeTo(f, s.end-pos)
 	}
-	m, err := r.writeTo(f, limit)
 	if m > reported {
 		progress(m - reported)
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -653,17 +654,124 @@ type Reader struct {
 	err    error // sticky end-of-stream result
 	closed bool
 
+	expect    int64 // bytes the stream must carry (ExpectSize), -1 unknown
+	announced int64 // size in the 150 reply, -1 when none
+
 	progress func(int64)
 }
 
 func newReader(t *transfer, ascii bool) *Reader {
-	r := &Reader{t: t, src: t.data, ascii: ascii}
+	r := &Reader{t: t, src: t.data, ascii: ascii, expect: -1, announced: -1}
 	if t.data == nil {
 		r.src = eofReader{}
 	} else if ascii {
 		r.src = newCRLFReader(t.data)
 	}
 	return r
+}
+
+// newFileReader is newReader for RETR: the size the server announces in
+// its 1xx reply ("(1234 bytes)") is checked at the end of a binary stream.
+func newFileReader(t *transfer, ascii bool) *Reader {
+	r := newReader(t, ascii)
+	if !ascii && t.prelim.Class() == 1 {
+		r.announced = announcedSize(t.prelim.Message)
+	}
+	return r
+}
+
+// announcedSize reads the size that vsftpd, proftpd, inetutils, busybox
+// and others put in their 150 reply to RETR: the last "(N bytes)"; -1 when
+// there is none.
+func announcedSize(msg string) int64 {
+	lower := strings.ToLower(msg)
+	for end := len(lower); ; {
+		i := strings.LastIndex(lower[:end], " bytes)")
+		if i < 0 {
+			return -1
+		}
+		j := strings.LastIndexByte(lower[:i], '(')
+		if j >= 0 {
+			if n, err := strconv.ParseInt(lower[j+1:i], 10, 64); err == nil && n >= 0 {
+				return n
+			}
+		}
+		end = i
+	}
+}
+
+// LengthError reports a download whose length disagrees with the size the
+// server announced in its 150 reply or the one the caller expected
+// (Reader.ExpectSize; the resumable helpers expect what SIZE said),
+// whatever the server's final reply: a short stream matches
+// io.ErrUnexpectedEOF (the rest may come with a resumed transfer), an
+// overlong one matches ErrVerify (nothing beyond the expected length was
+// returned).
+type LengthError struct {
+	Command string
+	Want    int64  // the expected length of the stream
+	Got     int64  // bytes received; for an overlong stream, Want+1 at least
+	Source  string // where Want came from: "150 reply" or "expected size"
+}
+
+func (e *LengthError) Error() string {
+	if e.Got > e.Want {
+		return fmt.Sprintf("ftp: %s: the server sent more than the %d bytes of the %s", e.Command, e.Want, e.Source)
+	}
+	return fmt.Sprintf("ftp: %s: received %d of the %d bytes of the %s", e.Command, e.Got, e.Want, e.Source)
+}
+
+// Is matches io.ErrUnexpectedEOF for a short stream and ErrVerify for an
+// overlong one.
+func (e *LengthError) Is(target error) bool {
+	if e.Got > e.Want {
+		return target == ErrVerify
+	}
+	return target == io.ErrUnexpectedEOF
+}
+
+// ExpectSize declares that the stream carries exactly n bytes (the REST
+// offset excluded). Read and WriteTo then return no more than n bytes, and
+// the stream ends with a *LengthError if the server sends fewer or more,
+// even when its final reply is a success. Call it before reading.
+func (r *Reader) ExpectSize(n int64) {
+	if n >= 0 {
+		r.expect = n
+	}
+}
+
+// checkLength is called at the end of a stream the server confirmed.
+func (r *Reader) checkLength() error {
+	switch {
+	case r.expect >= 0 && r.n != r.expect:
+		return &LengthError{Command: r.t.line, Want: r.expect, Got: r.n, Source: "expected size"}
+	case r.announced >= 0 && r.n != r.announced && r.n+r.t.offset != r.announced:
+		// Servers announce either the whole file or what follows REST.
+		want := r.announced
+		if r.t.offset > 0 && r.announced >= r.t.offset {
+			want = r.announced - r.t.offset
+		}
+		return &LengthError{Command: r.t.line, Want: want, Got: r.n, Source: "150 reply"}
+	}
+	return nil
+}
+
+// overlong is called when the expected length has been read: it reports
+// whether more data follows (then the transfer is aborted).
+func (r *Reader) overlong() error {
+	var one [1]byte
+	r.t.armDeadline()
+	n, err := io.ReadAtLeast(r.src, one[:], 1)
+	if n == 0 {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return r.end(io.EOF)
+		}
+		return r.end(err)
+	}
+	r.eof = true
+	r.err = &LengthError{Command: r.t.line, Want: r.expect, Got: r.expect + 1, Source: "expected size"}
+	r.t.abort()
+	return r.err
 }
 
 type eofReader struct{}
@@ -677,6 +785,15 @@ func (r *Reader) Read(p []byte) (int, error) {
 	}
 	if r.eof {
 		return 0, r.err
+	}
+	if r.expect >= 0 {
+		left := r.expect - r.n
+		if left == 0 {
+			return 0, r.overlong()
+		}
+		if int64(len(p)) > left {
+			p = p[:left]
+		}
 	}
 	r.t.armDeadline()
 	n, err := r.src.Read(p)
@@ -699,6 +816,8 @@ func (r *Reader) end(err error) error {
 		r.err = io.EOF
 		if ferr := r.t.finish(); ferr != nil {
 			r.err = ferr
+		} else if lerr := r.checkLength(); lerr != nil {
+			r.err = lerr
 		}
 		return r.err
 	default:
@@ -710,7 +829,17 @@ func (r *Reader) end(err error) error {
 // w that implements io.ReaderFrom (an *os.File, a *net.TCPConn, an upload
 // Writer), w reads straight from the socket, which reaches splice(2).
 func (r *Reader) WriteTo(w io.Writer) (int64, error) {
-	return r.writeTo(w, -1)
+	if r.expect < 0 || r.closed || r.eof {
+		return r.writeTo(w, -1)
+	}
+	n, err := r.writeTo(w, r.expect-r.n)
+	if err == nil && !r.eof {
+		// The expected length arrived: the stream must end here.
+		if err = r.overlong(); err == io.EOF {
+			err = nil
+		}
+	}
+	return n, err
 }
 
 // writeTo copies to w up to limit bytes (all of the stream when limit is

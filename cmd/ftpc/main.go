@@ -644,7 +644,7 @@ func cmdGet(ctx context.Context, s *session, args []string) error {
 	defer c.Close()
 
 	var offset int64
-	size := int64(-1) // for progress
+	size := int64(-1) // for progress and the length check
 	if s.opts.resume {
 		fi, err := os.Stat(local)
 		switch {
@@ -669,7 +669,11 @@ func cmdGet(ctx context.Context, s *session, args []string) error {
 			// A refused SIZE is not fatal: REST and RETR have the last word.
 		}
 	}
-	if prog != nil && size < 0 {
+	if size < 0 && offset == 0 {
+		// The size the download must reach: a short or overlong stream
+		// is an error even when the server says 226. A server without
+		// SIZE may still announce it in its 150 reply, which the Reader
+		// checks too.
 		if n, err := c.Size(ctx, remote); err == nil {
 			size = n
 		}
@@ -680,6 +684,9 @@ func cmdGet(ctx context.Context, s *session, args []string) error {
 	r, err := c.RetrieveFrom(ctx, remote, offset)
 	if err != nil {
 		return err
+	}
+	if size >= offset {
+		r.ExpectSize(size - offset)
 	}
 	tr := prog.start(label, size, offset, false)
 	if tr != nil {

@@ -20,6 +20,7 @@ import (
 
 	ftpserver "github.com/fclairamb/ftpserverlib"
 	"github.com/seed362563c3/ftp/internal/embedded"
+	"github.com/spf13/afero"
 )
 
 // result is what one run of the command produced.
@@ -715,4 +716,50 @@ func TestServe(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop")
 	}
+}
+
+// lyingFs reports sizes of its own for the files it names.
+type lyingFs struct {
+	afero.Fs
+	sizes map[string]int64
+}
+
+func (l lyingFs) Stat(name string) (os.FileInfo, error) {
+	fi, err := l.Fs.Stat(name)
+	if n, ok := l.sizes[filepath.Base(name)]; ok && err == nil {
+		return sizedInfo{fi, n}, nil
+	}
+	return fi, err
+}
+
+type sizedInfo struct {
+	os.FileInfo
+	size int64
+}
+
+func (s sizedInfo) Size() int64 { return s.size }
+
+// TestGetWrongLength: SIZE says 10,000 bytes, RETR sends 3,000 and 226;
+// SIZE says 5 and RETR sends 64 KiB. Neither is a successful download.
+func TestGetWrongLength(t *testing.T) {
+	srv, err := embedded.Start(embedded.Options{User: testUser, Password: testPassword, Root: t.TempDir(),
+		WrapFs: func(fs afero.Fs) afero.Fs {
+			return lyingFs{fs, map[string]int64{"short.bin": 10000, "long.bin": 5}}
+		}})
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close() })
+	base := "ftp://" + testUser + ":" + "s3cr%23t%20p%40ss" + "@" + srv.Addr + "/"
+	writeFile(t, filepath.Join(srv.Root, "short.bin"), randomBytes(3000, 7))
+	long := randomBytes(64<<10, 8)
+	writeFile(t, filepath.Join(srv.Root, "long.bin"), long)
+	dir := t.TempDir()
+
+	r := ftpc("get", base+"short.bin", filepath.Join(dir, "short.bin"))
+	requireOneLineError(t, r, 1)
+	assert.Contains(t, r.stderr, "received 3000 of the 10000 bytes")
+
+	r = ftpc("get", base+"long.bin", filepath.Join(dir, "long.bin"))
+	requireOneLineError(t, r, 1)
+	assert.Contains(t, r.stderr, "more than the 5 bytes")
+	assert.Equal(t, long[:5], readFile(t, filepath.Join(dir, "long.bin")), "nothing past the size is written")
 }

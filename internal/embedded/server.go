@@ -30,6 +30,9 @@ type Options struct {
 	TLS           *tls.Config // enables AUTH TLS when set
 	TLSRequired   ftpserver.TLSRequirement
 	Logger        *slog.Logger // server log; nil discards it
+	// WrapFs, when set, wraps the file system each session serves: tests
+	// make a server that lies about sizes or cuts files short with it.
+	WrapFs func(afero.Fs) afero.Fs
 }
 
 // Server is a running in-process FTP server.
@@ -142,7 +145,11 @@ func (d *driver) AuthUser(_ ftpserver.ClientContext, user, pass string) (ftpserv
 	if d.s.opts.User != "" && (user != d.s.opts.User || pass != d.s.opts.Password) {
 		return nil, errAuth
 	}
-	return afero.NewBasePathFs(afero.NewOsFs(), d.s.Root), nil
+	fs := afero.NewBasePathFs(afero.NewOsFs(), d.s.Root)
+	if d.s.opts.WrapFs != nil {
+		return d.s.opts.WrapFs(fs), nil
+	}
+	return fs, nil
 }
 
 func (d *driver) GetTLSConfig() (*tls.Config, error) {

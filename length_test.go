@@ -1,0 +1,238 @@
+// Length invariants: a download succeeds only when its length agrees with
+// what the server announced or the caller expected, and nothing is written
+// past the expected length.
+
+package ftp
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/seed362563c3/ftp/internal/embedded"
+	"github.com/spf13/afero"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestAnnouncedSize(t *testing.T) {
+	for msg, want := range map[string]int64{
+		"Opening BINARY mode data connection for file.bin (8388608 bytes).":      8388608,
+		"Opening BINARY mode data connection for 'a (1) b' (12 bytes)":           12,
+		"Opening BINARY connection for f (0 bytes)":                              0,
+		"Accepted data connection\n8192.0 kbytes to download":                    -1,
+		"File status okay. About to open data connection.":                       -1,
+		"Opening data connection for x (12 Bytes)":                               12,
+		"Opening for name (with parens) (77 bytes) ":                             77,
+		"Opening (abc bytes)":                                                    -1,
+		"Opening BINARY mode data connection for f (-5 bytes)":                   -1,
+		"Opening BINARY mode data connection for f (99999999999999999999 bytes)": -1,
+	} {
+		assert.Equal(t, want, announcedSize(msg), msg)
+	}
+}
+
+// shortScript serves RETR f with a 150 reply announcing announce bytes,
+// then sends content and 226.
+func shortScript(announce string, content []byte, rest string) func(sc *fakeScript) {
+	return func(sc *fakeScript) {
+		sc.login("u", "p")
+		sc.expect("TYPE I\r\n")
+		sc.send("200 ok\r\n")
+		sc.expect("EPSV\r\n")
+		sc.epsv()
+		if rest != "" {
+			sc.expect("REST " + rest + "\r\n")
+			sc.send("350 ok\r\n")
+		}
+		sc.expect("RETR f\r\n")
+		sc.acceptData()
+		sc.send("150 Opening BINARY mode data connection for f (" + announce + " bytes)\r\n")
+		sc.writeData(content)
+		sc.closeData()
+		sc.send("226 Transfer complete\r\n")
+		sc.quit()
+	}
+}
+
+// TestDownloadShorterThanAnnounced: the server announces 10,000 bytes,
+// sends 3,000 and says 226. That is not a complete download, by Read or by
+// the zero-copy WriteTo into a file.
+func TestDownloadShorterThanAnnounced(t *testing.T) {
+	content := bytes.Repeat([]byte("x"), 3000)
+	t.Run("Read", func(t *testing.T) {
+		srv := startFake(t, shortScript("10000", content, ""))
+		c := dialFake(t, srv, nil)
+		r, err := c.Retrieve(fakeTestCtx(t), "f")
+		require.NoError(t, err)
+		got, err := io.ReadAll(r)
+		assert.Len(t, got, 3000)
+		var le *LengthError
+		require.True(t, errors.As(err, &le), "want a *LengthError, got %v", err)
+		assert.Equal(t, int64(10000), le.Want)
+		assert.Equal(t, int64(3000), le.Got)
+		assert.True(t, errors.Is(err, io.ErrUnexpectedEOF))
+		assert.Error(t, r.Close(), "Close repeats the verdict")
+	})
+	t.Run("WriteTo a file", func(t *testing.T) {
+		srv := startFake(t, shortScript("10000", content, ""))
+		c := dialFake(t, srv, nil)
+		r, err := c.Retrieve(fakeTestCtx(t), "f")
+		require.NoError(t, err)
+		f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+		require.NoError(t, err)
+		defer f.Close()
+		_, err = io.Copy(f, r)
+		assert.True(t, errors.Is(err, io.ErrUnexpectedEOF), "got %v", err)
+	})
+	// Servers announce the whole file or the part after REST: both hold.
+	for _, announce := range []string{"3100", "3000"} {
+		t.Run("after REST 100, announced "+announce, func(t *testing.T) {
+			srv := startFake(t, shortScript(announce, content, "100"))
+			c := dialFake(t, srv, nil)
+			r, err := c.RetrieveFrom(fakeTestCtx(t), "f", 100)
+			require.NoError(t, err)
+			got, err := io.ReadAll(r)
+			require.NoError(t, err)
+			assert.Equal(t, content, got)
+			require.NoError(t, r.Close())
+		})
+	}
+	t.Run("ASCII is not counted", func(t *testing.T) {
+		srv := startFake(t, func(sc *fakeScript) {
+			sc.login("u", "p")
+			sc.expect("TYPE A\r\n")
+			sc.send("200 ok\r\n")
+			sc.expect("EPSV\r\n")
+			sc.epsv()
+			sc.expect("RETR f\r\n")
+			sc.acceptData()
+			sc.send("150 Opening ASCII mode data connection for f (12 bytes)\r\n")
+			sc.writeData([]byte("a\r\nb\r\nc\r\n"))
+			sc.closeData()
+			sc.send("226 done\r\n")
+			sc.quit()
+		})
+		c := dialFake(t, srv, nil)
+		require.NoError(t, c.SetType(TypeASCII))
+		r, err := c.Retrieve(fakeTestCtx(t), "f")
+		require.NoError(t, err)
+		got, err := io.ReadAll(r)
+		require.NoError(t, err)
+		assert.Equal(t, "a\nb\nc\n", string(got))
+		require.NoError(t, r.Close())
+	})
+}
+
+// TestExpectSizeStopsOverlongDownload: the caller expects 5 bytes and the
+// server sends 64 KiB: no byte past the fifth is returned, the transfer is
+// aborted and the error matches ErrVerify.
+func TestExpectSizeStopsOverlongDownload(t *testing.T) {
+	big := bytes.Repeat([]byte("y"), 64<<10)
+	script := func(sc *fakeScript) {
+		sc.login("u", "p")
+		sc.expect("TYPE I\r\n")
+		sc.send("200 ok\r\n")
+		sc.expect("EPSV\r\n")
+		sc.epsv()
+		sc.expect("RETR f\r\n")
+		sc.acceptData()
+		sc.send("150 ok\r\n")
+		sc.writeData(big)
+		sc.expect("ABOR\r\n")
+		sc.send("426 aborted\r\n226 abort done\r\n")
+		sc.quit()
+	}
+	for _, how := range []string{"Read", "WriteTo"} {
+		t.Run(how, func(t *testing.T) {
+			srv := startFake(t, script)
+			c := dialFake(t, srv, nil)
+			r, err := c.Retrieve(fakeTestCtx(t), "f")
+			require.NoError(t, err)
+			r.ExpectSize(5)
+			var got []byte
+			if how == "Read" {
+				got, err = io.ReadAll(r)
+			} else {
+				var buf bytes.Buffer
+				_, err = r.WriteTo(&buf)
+				got = buf.Bytes()
+			}
+			assert.Equal(t, big[:5], got)
+			assert.True(t, errors.Is(err, ErrVerify), "got %v", err)
+			r.Close()
+			require.NoError(t, c.Close())
+			srv.wait()
+		})
+	}
+}
+
+// TestDownloadFileNeverPastSize: SIZE says 5 bytes, RETR sends 64 KiB.
+// DownloadFile writes 5 bytes, fails with ErrVerify and does not retry.
+func TestDownloadFileNeverPastSize(t *testing.T) {
+	big := bytes.Repeat([]byte("z"), 64<<10)
+	srv := startFake(t, func(sc *fakeScript) {
+		sc.login("u", "p")
+		sc.expect("TYPE I\r\n")
+		sc.send("200 ok\r\n")
+		sc.expect("SIZE f\r\n")
+		sc.send("213 5\r\n")
+		sc.expect("EPSV\r\n")
+		sc.epsv()
+		sc.expect("RETR f\r\n")
+		sc.acceptData()
+		sc.send("150 ok\r\n")
+		sc.writeData(big)
+		sc.expect("ABOR\r\n")
+		sc.send("426 aborted\r\n226 abort done\r\n")
+		sc.quit()
+	})
+	local := filepath.Join(t.TempDir(), "f")
+	_, err := DownloadFile(fakeTestCtx(t), Endpoint{Addr: srv.Addr, Config: fakeConfig()}, "f", local, &ResumeOptions{Retries: 3})
+	assert.True(t, errors.Is(err, ErrVerify), "got %v", err)
+	got, rerr := os.ReadFile(local)
+	require.NoError(t, rerr)
+	assert.Equal(t, big[:5], got)
+	srv.wait()
+}
+
+// lyingFs reports a size of its own for files named like lie.
+type lyingFs struct {
+	afero.Fs
+	lie  string
+	size int64
+}
+
+func (l lyingFs) Stat(name string) (os.FileInfo, error) {
+	fi, err := l.Fs.Stat(name)
+	if err == nil && strings.HasSuffix(name, l.lie) {
+		return sizedInfo{fi, l.size}, nil
+	}
+	return fi, err
+}
+
+type sizedInfo struct {
+	os.FileInfo
+	size int64
+}
+
+func (s sizedInfo) Size() int64 { return s.size }
+
+// TestSegmentedDownloadWithLyingSize: SIZE says 1 TiB of a 10-byte file.
+// The segmented download fails without making a terabyte of sparse file.
+func TestSegmentedDownloadWithLyingSize(t *testing.T) {
+	srv := startServer(t, embedded.Options{WrapFs: func(fs afero.Fs) afero.Fs { return lyingFs{fs, "huge.bin", 1 << 40} }})
+	require.NoError(t, os.WriteFile(filepath.Join(srv.Root, "huge.bin"), []byte("ten bytes!"), 0o644))
+	p := NewPool(srv.Addr, &Config{}, PoolOptions{MaxOpen: 4})
+	defer p.Close()
+	local := filepath.Join(t.TempDir(), "huge.bin")
+	_, err := p.DownloadSegmented(testCtx(t), "huge.bin", local, 4, &ResumeOptions{Retries: -1})
+	require.Error(t, err)
+	fi, serr := os.Stat(local)
+	require.NoError(t, serr)
+	assert.LessOrEqual(t, fi.Size(), int64(10), "the local file grew to %d bytes", fi.Size())
+}
