@@ -181,11 +181,13 @@ func parseQuoted(msg string) (string, error) {
 
 // ChangeDir changes the working directory (CWD).
 func (c *Conn) ChangeDir(ctx context.Context, dir string) error {
+	c.notes().cwd = "" // asked again (PWD) when needed
 	return c.pathCmd(ctx, "CWD", dir, 2)
 }
 
 // ChangeDirToParent moves to the parent directory (CDUP).
 func (c *Conn) ChangeDirToParent(ctx context.Context) error {
+	c.notes().cwd = ""
 	_, err := c.cmd(ctx, "CDUP", "", 2)
 	return err
 }
@@ -274,8 +276,9 @@ func (c *Conn) Delete(ctx context.Context, file string) error {
 }
 
 // RemoveAll removes p and, if it is a directory, everything below it, like
-// os.RemoveAll: files with DELE, directories depth first with RMD. Symbolic
-// links are deleted, not followed. A p that does not exist is not an error.
+// os.RemoveAll: files with DELE, directories depth first with RMD, hidden
+// entries too (listed with ListAll). Symbolic links are deleted, not
+// followed. A p that does not exist is not an error.
 func (c *Conn) RemoveAll(ctx context.Context, p string) error {
 	e, err := c.Stat(ctx, p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -287,7 +290,7 @@ func (c *Conn) RemoveAll(ctx context.Context, p string) error {
 	if e.Type != EntryDir {
 		return c.Delete(ctx, p)
 	}
-	entries, err := c.List(ctx, p)
+	entries, err := c.ListAll(ctx, p)
 	if err != nil {
 		return err
 	}
