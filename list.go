@@ -1,6 +1,6 @@
 // Listings: MLSD or LIST (-a) into entries, NLST into names, Stat (MLST,
-// or SIZE and MDTM, or the parent's listing), and what a session learns of
-// its server on the way (its working directory, LIST -a).
+// or SIZE, CWD and MDTM, or the parent's listing), and what a session
+// learns of its server on the way (its working directory, LIST -a).
 
 package ftp
 
@@ -240,8 +240,11 @@ func readListLine(br *bufio.Reader) (string, error) {
 }
 
 // Stat describes one file or directory: with MLST when the server has it,
-// otherwise SIZE and MDTM for a file and the parent's listing for anything
-// else. A missing p gives an error that matches fs.ErrNotExist.
+// otherwise SIZE, CWD and MDTM for a file (SIZE answered, CWD refused),
+// SIZE and CWD for a directory whose SIZE was answered (CWD back after it;
+// PWD once a session, see List), and the parent's listing (see ListAll)
+// for anything else. A missing p gives an error that matches
+// fs.ErrNotExist.
 func (c *Conn) Stat(ctx context.Context, p string) (*Entry, error) {
 	if p == "" {
 		return nil, fmt.Errorf("ftp: MLST: %w: empty path", ErrInvalidArgument)
@@ -278,21 +281,57 @@ func (c *Conn) Stat(ctx context.Context, p string) (*Entry, error) {
 	return c.statWithoutMLST(ctx, p)
 }
 
+// statWithoutMLST describes p with SIZE and MDTM, or from its parent's
+// listing.
 func (c *Conn) statWithoutMLST(ctx context.Context, p string) (*Entry, error) {
 	size, err := c.Size(ctx, p)
-	if err == nil {
-		e := &Entry{Name: path.Base(p), Type: EntryFile, Size: size}
-		if t, err := c.ModTime(ctx, p); err == nil {
-			e.ModTime = t
-		}
-		return e, nil
-	}
 	var fe *Error
-	if !errors.As(err, &fe) {
+	if err != nil && !errors.As(err, &fe) {
 		return nil, err
 	}
-	// SIZE fails for directories and on servers without it: look in the
-	// parent's listing.
+	if err == nil {
+		// Some servers answer SIZE for a directory too (Twisted's says
+		// "213 4096"): a CWD into p decides. It costs one round trip for
+		// a file (the CWD fails), where the parent's listing would cost
+		// a data connection and the reading of a directory of any size;
+		// a directory costs the CWD back, and PWD once a session.
+		back, err := c.workDir(ctx)
+		if err == nil {
+			return c.fileOrDir(ctx, p, size, back)
+		}
+		if !errors.As(err, &fe) || c.usable() != nil {
+			return nil, err
+		}
+		// No PWD: nowhere to come back to. The listing decides.
+	}
+	return c.statFromParent(ctx, p)
+}
+
+// fileOrDir describes p, whose SIZE answer was size, after a CWD into it:
+// a file when the CWD fails, a directory (and a CWD back to back) when it
+// succeeds.
+func (c *Conn) fileOrDir(ctx context.Context, p string, size int64, back string) (*Entry, error) {
+	err := c.pathCmd(ctx, "CWD", p, 2)
+	var fe *Error
+	switch {
+	case err == nil:
+		if err := c.returnTo(ctx, back); err != nil {
+			return nil, err
+		}
+		return &Entry{Name: path.Base(p), Type: EntryDir, Size: -1}, nil
+	case !errors.As(err, &fe) || c.usable() != nil:
+		return nil, err
+	}
+	e := &Entry{Name: path.Base(p), Type: EntryFile, Size: size}
+	if t, err := c.ModTime(ctx, p); err == nil {
+		e.ModTime = t
+	}
+	return e, nil
+}
+
+// statFromParent describes p from its parent's listing, hidden entries
+// included.
+func (c *Conn) statFromParent(ctx context.Context, p string) (*Entry, error) {
 	clean := strings.TrimRight(p, "/")
 	if clean == "" {
 		return &Entry{Name: "/", Type: EntryDir, Size: -1}, nil
