@@ -360,6 +360,10 @@ func (c *Conn) statFromParent(ctx context.Context, p string) (*Entry, error) {
 type notes struct {
 	cwd   string    // the working directory as PWD said it, "" when unknown
 	listA listAMode // whether LIST takes -a
+	// timeSet is the command that set a modification time, 0 until one
+	// did; timeNo has a bit (1 << setter) for each one the server refused.
+	timeSet timeSetter
+	timeNo  uint8
 }
 
 // listAMode is what a session knows of LIST -a.
