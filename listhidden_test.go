@@ -1,7 +1,8 @@
 // Hidden files and awkward paths in listings on servers without MLSD:
 // ListAll's LIST -a and its fallbacks, listing inside a directory whose
-// path has spaces, and the walkers that use ListAll (transcript tests), and
-// a mirror of dotfiles from the in-process server listing with LIST.
+// path has spaces, and the walkers that use ListAll (transcript tests); a
+// mirror of dotfiles from the in-process server listing with LIST; and the
+// notes a Conn keeps of its server.
 
 package ftp
 
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/seed362563c3/ftp/internal/embedded"
 	"github.com/stretchr/testify/assert"
@@ -461,21 +463,27 @@ func TestMirrorDownDryRunSeesDotfilesWithLIST(t *testing.T) {
 // What a Conn learns of its server is kept beside it without keeping it
 // alive.
 func TestNotesDoNotKeepConnsAlive(t *testing.T) {
-	count := func() int {
-		n := 0
-		connNotes.Range(func(any, any) bool { n++; return true })
-		return n
-	}
-	before := count()
+	var keys []weak.Pointer[Conn]
 	for range 100 {
 		c := &Conn{}
 		c.notes().cwd = "/x"
 		assert.Equal(t, "/x", c.notes().cwd, "the same notes on every call")
+		keys = append(keys, weak.Make(c))
 	}
+	kept := func() int {
+		n := 0
+		for _, k := range keys {
+			if _, ok := connNotes.Load(k); ok {
+				n++
+			}
+		}
+		return n
+	}
+	require.Equal(t, 100, kept())
 	deadline := time.Now().Add(10 * time.Second)
-	for count() > before && time.Now().Before(deadline) {
+	for kept() > 0 && time.Now().Before(deadline) {
 		runtime.GC()
 		time.Sleep(10 * time.Millisecond)
 	}
-	assert.LessOrEqual(t, count(), before, "notes of collected Conns are dropped")
+	assert.Zero(t, kept(), "the notes of collected Conns are dropped")
 }
