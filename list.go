@@ -281,8 +281,8 @@ func (c *Conn) Stat(ctx context.Context, p string) (*Entry, error) {
 	return c.statWithoutMLST(ctx, p)
 }
 
-// statWithoutMLST describes p with SIZE and MDTM, or from its parent's
-// listing.
+// statWithoutMLST describes p with SIZE, CWD and MDTM, or from its
+// parent's listing.
 func (c *Conn) statWithoutMLST(ctx context.Context, p string) (*Entry, error) {
 	size, err := c.Size(ctx, p)
 	var fe *Error
@@ -307,9 +307,9 @@ func (c *Conn) statWithoutMLST(ctx context.Context, p string) (*Entry, error) {
 	return c.statFromParent(ctx, p)
 }
 
-// fileOrDir describes p, whose SIZE answer was size, after a CWD into it:
-// a file when the CWD fails, a directory (and a CWD back to back) when it
-// succeeds.
+// fileOrDir describes p, whose SIZE answer was size, by a CWD into it: a
+// file when the CWD fails, a directory when it succeeds (then CWD back to
+// back).
 func (c *Conn) fileOrDir(ctx context.Context, p string, size int64, back string) (*Entry, error) {
 	err := c.pathCmd(ctx, "CWD", p, 2)
 	var fe *Error
