@@ -65,6 +65,9 @@ type Conn struct {
 	// preLoggedIn: the greeting was 230, the server needs no login.
 	preLoggedIn bool
 	welcome     string
+	// learned is what the session found out about its server beyond FEAT
+	// (working directory, LIST -a, how to set times).
+	learned notes
 }
 
 // TransferType is the representation type set with TYPE.

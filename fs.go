@@ -73,13 +73,14 @@ func (f *FS) Stat(name string) (fs.FileInfo, error) {
 	return &fileInfo{e: e}, nil
 }
 
-// ReadDir lists name, sorted by file name as fs.ReadDir promises.
+// ReadDir lists name, hidden entries included as with os.ReadDir (see
+// Conn.ListAll), sorted by file name as fs.ReadDir promises.
 func (f *FS) ReadDir(name string) ([]fs.DirEntry, error) {
 	p, err := f.remote("readdir", name)
 	if err != nil {
 		return nil, err
 	}
-	entries, err := f.pool.List(f.ctx, p)
+	entries, err := f.pool.ListAll(f.ctx, p)
 	var le *ListError
 	if err != nil && !errors.As(err, &le) {
 		return nil, pathErr("readdir", name, err)

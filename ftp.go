@@ -181,11 +181,13 @@ func parseQuoted(msg string) (string, error) {
 
 // ChangeDir changes the working directory (CWD).
 func (c *Conn) ChangeDir(ctx context.Context, dir string) error {
+	c.notes().cwd = "" // asked again (PWD) when needed
 	return c.pathCmd(ctx, "CWD", dir, 2)
 }
 
 // ChangeDirToParent moves to the parent directory (CDUP).
 func (c *Conn) ChangeDirToParent(ctx context.Context) error {
+	c.notes().cwd = ""
 	_, err := c.cmd(ctx, "CDUP", "", 2)
 	return err
 }
@@ -274,8 +276,9 @@ func (c *Conn) Delete(ctx context.Context, file string) error {
 }
 
 // RemoveAll removes p and, if it is a directory, everything below it, like
-// os.RemoveAll: files with DELE, directories depth first with RMD. Symbolic
-// links are deleted, not followed. A p that does not exist is not an error.
+// os.RemoveAll: files with DELE, directories depth first with RMD, hidden
+// entries too (listed with ListAll). Symbolic links are deleted, not
+// followed. A p that does not exist is not an error.
 func (c *Conn) RemoveAll(ctx context.Context, p string) error {
 	e, err := c.Stat(ctx, p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -287,7 +290,7 @@ func (c *Conn) RemoveAll(ctx context.Context, p string) error {
 	if e.Type != EntryDir {
 		return c.Delete(ctx, p)
 	}
-	entries, err := c.List(ctx, p)
+	entries, err := c.ListAll(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -379,12 +382,119 @@ func (c *Conn) ModTime(ctx context.Context, file string) (time.Time, error) {
 	return t, nil
 }
 
-// SetModTime sets a file's modification time (MFMT), to the second.
+// SetModTime sets a file's modification time, to the second, with the
+// first command the server takes: MFMT when FEAT lists it; MDTM with the
+// time before the path (vsftpd with mdtm_write), unless FEAT lists other
+// features and not MDTM; SITE UTIME path atime mtime ctime UTC (proftpd's
+// mod_site_misc, pure-ftpd); SITE UTIME time path (the form mod_site_misc
+// documents). What worked is used from then on for the session, and what was
+// refused is not sent again; when nothing works, the error matches
+// ErrNotSupported, at once on later calls. A server without the MDTM form
+// may read its argument as the name of a file, so its first success is
+// proven by reading the time back (MDTM path). vsftpd with use_localtime
+// takes that time as its local time, and shows it so too.
 func (c *Conn) SetModTime(ctx context.Context, file string, t time.Time) error {
 	if file == "" {
 		return fmt.Errorf("ftp: MFMT: %w: empty path", ErrInvalidArgument)
 	}
-	return c.pathCmd(ctx, "MFMT", t.UTC().Format("20060102150405")+" "+file, 2)
+	if err := validateArg("MFMT", file); err != nil {
+		return err
+	}
+	feats, err := c.Features(ctx)
+	if err != nil {
+		return err
+	}
+	t = t.UTC().Truncate(time.Second)
+	s := c.notes()
+	if s.timeSet != 0 {
+		_, err := c.setTime(ctx, s.timeSet, file, t, false)
+		return err
+	}
+	for m := setMFMT; m <= setSiteUTIMEShort; m++ {
+		switch {
+		case s.timeNo&(1<<m) != 0,
+			m == setMFMT && !feats.Has("MFMT"),
+			m == setMDTM && len(feats) > 0 && !feats.Has("MDTM"):
+			continue
+		}
+		refused, err := c.setTime(ctx, m, file, t, true)
+		if refused {
+			s.timeNo |= 1 << m
+			continue
+		}
+		if err == nil {
+			s.timeSet = m
+		}
+		return err
+	}
+	return fmt.Errorf("ftp: setting the modification time of %s: %w: neither MFMT, MDTM with a time nor SITE UTIME", file, ErrNotSupported)
+}
+
+// timeSetter is a command that sets a modification time, in the order
+// SetModTime tries them.
+type timeSetter uint8
+
+const (
+	setMFMT           timeSetter = iota + 1 // MFMT time path
+	setMDTM                                 // MDTM time path
+	setSiteUTIME                            // SITE UTIME path atime mtime ctime UTC
+	setSiteUTIMEShort                       // SITE UTIME time path
+)
+
+// setTime sets file's time t with m. probing says m has not worked in
+// this session yet; refused then reports that the server does not set
+// times this way (as opposed to an error of this file).
+func (c *Conn) setTime(ctx context.Context, m timeSetter, file string, t time.Time, probing bool) (refused bool, err error) {
+	stamp := t.Format("20060102150405")
+	switch m {
+	case setMFMT:
+		_, err = c.cmd(ctx, "MFMT", stamp+" "+file, 2)
+	case setMDTM:
+		return c.setTimeMDTM(ctx, file, t, probing)
+	case setSiteUTIME:
+		_, err = c.cmd(ctx, "SITE", "UTIME "+file+" "+stamp+" "+stamp+" "+stamp+" UTC", 2)
+	default:
+		_, err = c.cmd(ctx, "SITE", "UTIME "+stamp+" "+file, 2)
+	}
+	var fe *Error
+	return probing && errors.As(err, &fe) && refusesSyntax(fe.Code), err
+}
+
+// setTimeMDTM sets file's time with "MDTM time path". A server without
+// that form takes "time path" as a file name: 550 when there is no such
+// file, or 213 and that file's time when there is. So a 213 giving a time
+// is a refusal, and while probing, a success counts only once MDTM path
+// reads the time back, and a failure is the server's only when the file
+// is there (MDTM path answers).
+func (c *Conn) setTimeMDTM(ctx context.Context, file string, t time.Time, probing bool) (refused bool, err error) {
+	line := t.Format("20060102150405") + " " + file
+	r, err := c.cmd(ctx, "MDTM", line, StatusFile)
+	var fe *Error
+	switch {
+	case err == nil:
+		if _, perr := parseTimeVal(strings.TrimSpace(r.Message)); perr == nil {
+			return probing, fmt.Errorf("ftp: MDTM %s: the server answered with the time of a file of that name (%s) instead of setting it", line, strings.TrimSpace(r.Message))
+		}
+		if !probing {
+			return false, nil
+		}
+		got, err := c.ModTime(ctx, file)
+		if err != nil {
+			return errors.As(err, &fe), err
+		}
+		if !got.Truncate(time.Second).Equal(t) {
+			return true, fmt.Errorf("ftp: MDTM %s: the time reads back as %s", line, got.Format("20060102150405"))
+		}
+		return false, nil
+	case !errors.As(err, &fe) || !probing:
+		return false, err
+	case refusesSyntax(fe.Code):
+		return true, err
+	}
+	if _, merr := c.ModTime(ctx, file); merr != nil {
+		return false, merr // the file's own error, such as a 550 for a missing file
+	}
+	return true, err
 }
 
 // NoOp sends NOOP, to keep the connection alive or to check it.

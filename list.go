@@ -1,5 +1,6 @@
-// Listings: MLSD or LIST into entries, NLST into names, and Stat (MLST, or
-// SIZE and MDTM, or the parent's listing).
+// Listings: MLSD or LIST (-a) into entries, NLST into names, Stat (MLST,
+// or SIZE, CWD and MDTM, or the parent's listing), and what a session
+// learns of its server on the way (its working directory, LIST -a).
 
 package ftp
 
@@ -26,7 +27,36 @@ func newControlReader(nc net.Conn) *bufio.Reader { return bufio.NewReaderSize(nc
 // DOS/IIS or EPLF lines. An empty dir lists the working directory. "." and
 // ".." are left out. Lines that no format describes make the error a
 // *ListError, returned beside the entries that were understood.
+//
+// Many servers hand LIST's argument to ls: with LIST, a dir holding
+// whitespace or starting with '-' is listed from inside (PWD once a
+// session, CWD dir, LIST, CWD back), as lftp does. The working directory
+// is remembered for that; change it with ChangeDir or ChangeDirToParent,
+// not with a CWD sent through Quote. A Conn that cannot change back is
+// closed rather than left elsewhere.
 func (c *Conn) List(ctx context.Context, dir string) ([]*Entry, error) {
+	return c.list(ctx, dir, false)
+}
+
+// ListAll is List with hidden files: LIST -a where the server takes it,
+// MLSD as is (it shows them). A server that refuses -a (500, 501, 502,
+// 504), or fails LIST -a (450, 550) or answers it with nothing where a
+// bare LIST lists entries (it read "-a" as a name), is listed with bare
+// LIST, and from then on for the session. Walk, the mirrors, RemoveAll
+// and FS list with ListAll, as os.ReadDir shows dotfiles.
+func (c *Conn) ListAll(ctx context.Context, dir string) ([]*Entry, error) {
+	return c.list(ctx, dir, true)
+}
+
+// ListAll lists a directory with its hidden entries on a pooled
+// connection (see Conn.ListAll).
+func (p *Pool) ListAll(ctx context.Context, dir string) (entries []*Entry, err error) {
+	err = p.with(ctx, func(c *Conn) error { entries, err = c.ListAll(ctx, dir); return err })
+	return entries, err
+}
+
+// list is List, and ListAll when all is set.
+func (c *Conn) list(ctx context.Context, dir string, all bool) ([]*Entry, error) {
 	if err := validateArg("LIST", dir); err != nil {
 		return nil, err
 	}
@@ -34,16 +64,93 @@ func (c *Conn) List(ctx context.Context, dir string) ([]*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	mlsd := feats.Has("MLST") && !c.cfg.DisableMLSD
-	verb := "LIST"
-	if mlsd {
-		verb = "MLSD"
+	if feats.Has("MLST") && !c.cfg.DisableMLSD {
+		return c.readEntries(ctx, "MLSD", dir)
 	}
+	if !strings.ContainsAny(dir, " \t") && !strings.HasPrefix(dir, "-") {
+		return c.listLIST(ctx, dir, all)
+	}
+	// GNU inetutils and netkit ftpd split "LIST my dir" at the space, and
+	// ls reads "-x" as options: list from inside.
+	back, err := c.workDir(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.pathCmd(ctx, "CWD", dir, 2); err != nil {
+		return nil, err
+	}
+	entries, err := c.listLIST(ctx, "", all)
+	if rerr := c.returnTo(ctx, back); rerr != nil && err == nil {
+		return nil, rerr
+	}
+	return entries, err
+}
+
+// listLIST lists dir with LIST, with -a when all asks for hidden entries
+// and the server has not shown that it cannot take it.
+func (c *Conn) listLIST(ctx context.Context, dir string, all bool) ([]*Entry, error) {
+	s := c.notes()
+	if !all || s.listA == listANo {
+		return c.readEntries(ctx, "LIST", dir)
+	}
+	arg := "-a"
+	if dir != "" {
+		arg += " " + dir
+	}
+	entries, err := c.readEntries(ctx, "LIST", arg)
+	var fe *Error
+	switch {
+	case errors.As(err, &fe) && (fe.Code == StatusFileActionIgnored || fe.Code/100 == 5):
+		// "-a" is no option here, or dir cannot be listed at all: the
+		// bare LIST tells which.
+		plain, perr := c.readEntries(ctx, "LIST", dir)
+		if refusesSyntax(fe.Code) || listed(plain, perr) {
+			s.listA = listANo
+		}
+		return plain, perr
+	case listed(entries, err):
+		s.listA = listAYes
+		return entries, err
+	case err != nil || s.listA == listAYes:
+		return entries, err
+	}
+	// Nothing listed before LIST -a ever listed anything: a server that
+	// read "-a dir" as one name may answer so. The bare LIST tells.
+	if plain, perr := c.readEntries(ctx, "LIST", dir); listed(plain, perr) {
+		s.listA = listANo
+		return plain, perr
+	}
+	return entries, err
+}
+
+// listed reports whether a listing succeeded with at least one line, an
+// entry or one not understood.
+func listed(entries []*Entry, err error) bool {
+	var le *ListError
+	if errors.As(err, &le) {
+		return len(entries)+len(le.Lines) > 0
+	}
+	return err == nil && len(entries) > 0
+}
+
+// refusesSyntax reports whether a reply code refuses a command or its
+// arguments as such (500, 501, 502, 504), whatever they name.
+func refusesSyntax(code int) bool {
+	switch code {
+	case StatusBadCommand, StatusBadArguments, StatusNotImplemented, StatusParameterNotImplemented:
+		return true
+	}
+	return false
+}
+
+// readEntries runs MLSD or LIST with arg and parses the lines.
+func (c *Conn) readEntries(ctx context.Context, verb, arg string) ([]*Entry, error) {
+	mlsd := verb == "MLSD"
 	var entries []*Entry
 	var bad []string
 	now := time.Now()
 	loc := c.cfg.location()
-	err = c.readListing(ctx, verb, dir, func(line string) {
+	err := c.readListing(ctx, verb, arg, func(line string) {
 		var e *Entry
 		var perr error
 		if mlsd {
@@ -65,7 +172,7 @@ func (c *Conn) List(ctx context.Context, dir string) ([]*Entry, error) {
 		return entries, err
 	}
 	if len(bad) > 0 {
-		return entries, &ListError{Command: logLine(verb, dir), Lines: bad}
+		return entries, &ListError{Command: logLine(verb, arg), Lines: bad}
 	}
 	return entries, nil
 }
@@ -130,8 +237,11 @@ func readListLine(br *bufio.Reader) (string, error) {
 }
 
 // Stat describes one file or directory: with MLST when the server has it,
-// otherwise SIZE and MDTM for a file and the parent's listing for anything
-// else. A missing p gives an error that matches fs.ErrNotExist.
+// otherwise SIZE, CWD and MDTM for a file (SIZE answered, CWD refused),
+// SIZE and CWD for a directory whose SIZE was answered (CWD back after it;
+// PWD once a session, see List), and the parent's listing (see ListAll)
+// for anything else. A missing p gives an error that matches
+// fs.ErrNotExist.
 func (c *Conn) Stat(ctx context.Context, p string) (*Entry, error) {
 	if p == "" {
 		return nil, fmt.Errorf("ftp: MLST: %w: empty path", ErrInvalidArgument)
@@ -168,21 +278,57 @@ func (c *Conn) Stat(ctx context.Context, p string) (*Entry, error) {
 	return c.statWithoutMLST(ctx, p)
 }
 
+// statWithoutMLST describes p with SIZE, CWD and MDTM, or from its
+// parent's listing.
 func (c *Conn) statWithoutMLST(ctx context.Context, p string) (*Entry, error) {
 	size, err := c.Size(ctx, p)
-	if err == nil {
-		e := &Entry{Name: path.Base(p), Type: EntryFile, Size: size}
-		if t, err := c.ModTime(ctx, p); err == nil {
-			e.ModTime = t
-		}
-		return e, nil
-	}
 	var fe *Error
-	if !errors.As(err, &fe) {
+	if err != nil && !errors.As(err, &fe) {
 		return nil, err
 	}
-	// SIZE fails for directories and on servers without it: look in the
-	// parent's listing.
+	if err == nil {
+		// Some servers answer SIZE for a directory too (Twisted's says
+		// "213 4096"): a CWD into p decides. It costs one round trip for
+		// a file (the CWD fails), where the parent's listing would cost
+		// a data connection and the reading of a directory of any size;
+		// a directory costs the CWD back, and PWD once a session.
+		back, err := c.workDir(ctx)
+		if err == nil {
+			return c.fileOrDir(ctx, p, size, back)
+		}
+		if !errors.As(err, &fe) || c.usable() != nil {
+			return nil, err
+		}
+		// No PWD: nowhere to come back to. The listing decides.
+	}
+	return c.statFromParent(ctx, p)
+}
+
+// fileOrDir describes p, whose SIZE answer was size, by a CWD into it: a
+// file when the CWD fails, a directory when it succeeds (then CWD back to
+// back).
+func (c *Conn) fileOrDir(ctx context.Context, p string, size int64, back string) (*Entry, error) {
+	err := c.pathCmd(ctx, "CWD", p, 2)
+	var fe *Error
+	switch {
+	case err == nil:
+		if err := c.returnTo(ctx, back); err != nil {
+			return nil, err
+		}
+		return &Entry{Name: path.Base(p), Type: EntryDir, Size: -1}, nil
+	case !errors.As(err, &fe) || c.usable() != nil:
+		return nil, err
+	}
+	e := &Entry{Name: path.Base(p), Type: EntryFile, Size: size}
+	if t, err := c.ModTime(ctx, p); err == nil {
+		e.ModTime = t
+	}
+	return e, nil
+}
+
+// statFromParent describes p from its parent's listing, hidden entries
+// included.
+func (c *Conn) statFromParent(ctx context.Context, p string) (*Entry, error) {
 	clean := strings.TrimRight(p, "/")
 	if clean == "" {
 		return &Entry{Name: "/", Type: EntryDir, Size: -1}, nil
@@ -191,7 +337,7 @@ func (c *Conn) statWithoutMLST(ctx context.Context, p string) (*Entry, error) {
 	if parent != "/" {
 		parent = strings.TrimRight(parent, "/")
 	}
-	entries, lerr := c.List(ctx, parent)
+	entries, lerr := c.ListAll(ctx, parent)
 	for _, e := range entries {
 		if e.Name == name {
 			return e, nil
@@ -204,4 +350,60 @@ func (c *Conn) statWithoutMLST(ctx context.Context, p string) (*Entry, error) {
 		}
 	}
 	return nil, &Error{Command: "STAT " + p, Code: StatusFileUnavailable, Msg: fs.ErrNotExist.Error()}
+}
+
+// notes is what a Conn learns of its server as it goes, beyond FEAT, and
+// keeps for the session.
+type notes struct {
+	cwd   string    // the working directory as PWD said it, "" when unknown
+	listA listAMode // whether LIST takes -a
+	// timeSet is the command that set a modification time, 0 until one
+	// did; timeNo has a bit (1 << setter) for each one the server refused.
+	timeSet timeSetter
+	timeNo  uint8
+}
+
+// listAMode is what a session knows of LIST -a.
+type listAMode uint8
+
+const (
+	listAUnknown listAMode = iota
+	listAYes               // LIST -a listed entries
+	listANo                // refused, or read as a name: bare LIST
+)
+
+// notes returns what c has learned of its server. Like the Conn, it is for
+// one goroutine at a time.
+func (c *Conn) notes() *notes { return &c.learned }
+
+// workDir returns the working directory, asking PWD once a session: the
+// answer is kept until ChangeDir or ChangeDirToParent moves elsewhere.
+func (c *Conn) workDir(ctx context.Context) (string, error) {
+	s := c.notes()
+	if s.cwd != "" {
+		return s.cwd, nil
+	}
+	dir, err := c.CurrentDir(ctx)
+	if err != nil {
+		return "", err
+	}
+	if dir == "" {
+		return "", &ProtocolError{Command: "PWD", Reason: "257 reply with an empty path"}
+	}
+	s.cwd = dir
+	return dir, nil
+}
+
+// returnTo changes back to the working directory dir (CWD) after a CWD
+// elsewhere. A Conn that cannot is closed: left in another directory, it
+// would run every later relative path there.
+func (c *Conn) returnTo(ctx context.Context, dir string) error {
+	if err := c.usable(); err != nil {
+		return err
+	}
+	err := c.pathCmd(ctx, "CWD", dir, 2)
+	if err != nil {
+		c.abandon(fmt.Errorf("ftp: the working directory %s could not be restored: %w", dir, err))
+	}
+	return err
 }

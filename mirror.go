@@ -186,9 +186,10 @@ type MirrorStats struct {
 }
 
 // MirrorDown makes localDir a copy of the remote directory remoteDir, as
-// lftp's mirror does: the remote tree is walked (opts.Parallel listings at
-// once), then what is missing or changed is downloaded, opts.Parallel
-// files at once, and directories are created as needed (localDir too).
+// lftp's mirror does: the remote tree is walked (with ListAll, hidden
+// entries too, opts.Parallel listings at once), then what is missing or
+// changed is downloaded, opts.Parallel files at once, and directories are
+// created as needed (localDir too).
 //
 // A file is unchanged when its size and its modification time, to the
 // second, are the same at both ends. Times come from MLSD; a server
@@ -550,7 +551,7 @@ func (m *mirror) remoteTree(ctx context.Context, source bool) (*mirrorTree, erro
 	if root.Type != EntryDir {
 		return nil, fmt.Errorf("ftp: mirror: %s is not a directory", m.remoteDir)
 	}
-	err = walkFrom(ctx, m.remoteDir, root, m.opts.Parallel, m.p.List, func(p, rel string, e *Entry, err error) error {
+	err = walkFrom(ctx, m.remoteDir, root, m.opts.Parallel, m.p.ListAll, func(p, rel string, e *Entry, err error) error {
 		if err != nil {
 			t.incomplete[rel] = true
 			var ue *UnsafeNameError

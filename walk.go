@@ -69,11 +69,12 @@ func safeEntryName(name string) bool {
 }
 
 // Walk walks the remote tree rooted at root, calling fn for root and for
-// each file and directory below it, in lexical order, on this connection
-// (see WalkFunc). An empty root walks the working directory. Walk ends
-// with the context's error once ctx is done.
+// each file and directory below it, hidden ones too (directories are
+// listed with ListAll), in lexical order, on this connection (see
+// WalkFunc). An empty root walks the working directory. Walk ends with the
+// context's error once ctx is done.
 func (c *Conn) Walk(ctx context.Context, root string, fn WalkFunc) error {
-	return startWalk(ctx, root, 1, c.Stat, c.List, adaptWalkFunc(fn))
+	return startWalk(ctx, root, 1, c.Stat, c.ListAll, adaptWalkFunc(fn))
 }
 
 // Walk walks the remote tree rooted at root as Conn.Walk does, listing up
@@ -86,7 +87,7 @@ func (c *Conn) Walk(ctx context.Context, root string, fn WalkFunc) error {
 // a file, it skips the file's later siblings in lexical order). A parallel
 // of 1 or less walks exactly as Conn.Walk, one directory at a time.
 func (p *Pool) Walk(ctx context.Context, root string, parallel int, fn WalkFunc) error {
-	return startWalk(ctx, root, parallel, p.Stat, p.List, adaptWalkFunc(fn))
+	return startWalk(ctx, root, parallel, p.Stat, p.ListAll, adaptWalkFunc(fn))
 }
 
 // walkVisit is the walkers' callback: WalkFunc's, with the item's path

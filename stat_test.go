@@ -1,0 +1,243 @@
+// Stat, MakeDirAll and Walk on servers without MLST whose SIZE answers 213
+// for a directory (Twisted's FTP server says "213 4096"): transcript tests.
+
+package ftp
+
+import (
+	"errors"
+	"io/fs"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// statFileSteps scripts the Stat of a file on a server without MLST once
+// the working directory is known: SIZE, a CWD that fails, MDTM.
+func statFileSteps(sc *fakeScript, p, size, mdtm string) {
+	sc.expect("SIZE " + p + "\r\n")
+	sc.send("213 " + size + "\r\n")
+	sc.expect("CWD " + p + "\r\n")
+	sc.send("550 " + p + ": Not a directory.\r\n")
+	sc.expect("MDTM " + p + "\r\n")
+	sc.send("213 " + mdtm + "\r\n")
+}
+
+func TestStatWithoutMLSTSizeOfDirectory(t *testing.T) {
+	t.Run("directory answered 213, then a file", func(t *testing.T) {
+		srv := startFake(t, func(sc *fakeScript) {
+			sc.login("u", "p")
+			sc.expect("FEAT\r\n")
+			sc.send(featNoMLST)
+			sc.expect("TYPE I\r\n")
+			sc.send("200 Type set to I.\r\n")
+			sc.expect("SIZE /pub\r\n")
+			sc.send("213 4096\r\n")
+			sc.expect("PWD\r\n")
+			sc.send("257 \"/home/u\" is the current directory.\r\n")
+			sc.expect("CWD /pub\r\n")
+			sc.send("250 Requested File Action Completed OK\r\n")
+			sc.expect("CWD /home/u\r\n")
+			sc.send("250 Requested File Action Completed OK\r\n")
+			// The second Stat knows the working directory: no PWD.
+			statFileSteps(sc, "/pub/f.txt", "5", "20200102030405")
+			sc.quit()
+		})
+		c := dialFake(t, srv, nil)
+		ctx := fakeTestCtx(t)
+		e, err := c.Stat(ctx, "/pub")
+		require.NoError(t, err)
+		assert.Equal(t, EntryDir, e.Type, "a 213 to SIZE does not make a directory a file")
+		assert.Equal(t, "pub", e.Name)
+		assert.Equal(t, int64(-1), e.Size, "a directory's SIZE answer is not its size")
+
+		e, err = c.Stat(ctx, "/pub/f.txt")
+		require.NoError(t, err)
+		assert.Equal(t, EntryFile, e.Type)
+		assert.Equal(t, "f.txt", e.Name)
+		assert.Equal(t, int64(5), e.Size)
+		assert.True(t, time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC).Equal(e.ModTime), "%v", e.ModTime)
+		require.NoError(t, c.Close())
+		assert.Equal(t, loginLines+"FEAT\r\nTYPE I\r\nSIZE /pub\r\nPWD\r\nCWD /pub\r\nCWD /home/u\r\n"+
+			"SIZE /pub/f.txt\r\nCWD /pub/f.txt\r\nMDTM /pub/f.txt\r\nQUIT\r\n", srv.transcript())
+	})
+
+	t.Run("ChangeDir forgets the working directory", func(t *testing.T) {
+		srv := startFake(t, func(sc *fakeScript) {
+			sc.login("u", "p")
+			sc.expect("FEAT\r\n")
+			sc.send(featNoMLST)
+			sc.expect("TYPE I\r\n")
+			sc.send("200 Type set to I.\r\n")
+			sc.expect("SIZE d\r\n")
+			sc.send("213 4096\r\n")
+			sc.expect("PWD\r\n")
+			sc.send("257 \"/\" is the current directory.\r\n")
+			sc.expect("CWD d\r\n")
+			sc.send("250 OK\r\n")
+			sc.expect("CWD /\r\n")
+			sc.send("250 OK\r\n")
+			sc.expect("CWD /pub\r\n")
+			sc.send("250 OK\r\n")
+			sc.expect("SIZE d\r\n")
+			sc.send("213 4096\r\n")
+			sc.expect("PWD\r\n")
+			sc.send("257 \"/pub\" is the current directory.\r\n")
+			sc.expect("CWD d\r\n")
+			sc.send("250 OK\r\n")
+			sc.expect("CWD /pub\r\n")
+			sc.send("250 OK\r\n")
+			sc.quit()
+		})
+		c := dialFake(t, srv, nil)
+		ctx := fakeTestCtx(t)
+		e, err := c.Stat(ctx, "d")
+		require.NoError(t, err)
+		assert.Equal(t, EntryDir, e.Type)
+		require.NoError(t, c.ChangeDir(ctx, "/pub"))
+		e, err = c.Stat(ctx, "d")
+		require.NoError(t, err)
+		assert.Equal(t, EntryDir, e.Type)
+		require.NoError(t, c.Close())
+		assert.Equal(t, loginLines+"FEAT\r\nTYPE I\r\nSIZE d\r\nPWD\r\nCWD d\r\nCWD /\r\n"+
+			"CWD /pub\r\nSIZE d\r\nPWD\r\nCWD d\r\nCWD /pub\r\nQUIT\r\n", srv.transcript())
+	})
+
+	t.Run("missing", func(t *testing.T) {
+		srv := startFake(t, func(sc *fakeScript) {
+			sc.login("u", "p")
+			sc.expect("FEAT\r\n")
+			sc.send(featNoMLST)
+			sc.expect("TYPE I\r\n")
+			sc.send("200 Type set to I.\r\n")
+			sc.expect("SIZE /pub/nope\r\n")
+			sc.send("550 /pub/nope: No such file or directory.\r\n")
+			listingSteps(sc, "LIST -a /pub", lsFile("other", "3"))
+			sc.quit()
+		})
+		c := dialFake(t, srv, nil)
+		_, err := c.Stat(fakeTestCtx(t), "/pub/nope")
+		assert.ErrorIs(t, err, fs.ErrNotExist)
+		var fe *Error
+		require.ErrorAs(t, err, &fe)
+		assert.Equal(t, StatusFileUnavailable, fe.Code)
+		require.NoError(t, c.Close())
+		assert.Equal(t, loginLines+"FEAT\r\nTYPE I\r\nSIZE /pub/nope\r\nEPSV\r\nLIST -a /pub\r\nQUIT\r\n", srv.transcript())
+	})
+
+	t.Run("cannot return", func(t *testing.T) {
+		srv := startFake(t, func(sc *fakeScript) {
+			sc.login("u", "p")
+			sc.expect("FEAT\r\n")
+			sc.send(featNoMLST)
+			sc.expect("TYPE I\r\n")
+			sc.send("200 Type set to I.\r\n")
+			sc.expect("SIZE /pub\r\n")
+			sc.send("213 4096\r\n")
+			sc.expect("PWD\r\n")
+			sc.send("257 \"/gone\" is the current directory.\r\n")
+			sc.expect("CWD /pub\r\n")
+			sc.send("250 OK\r\n")
+			sc.expect("CWD /gone\r\n")
+			sc.send("550 /gone: No such file or directory.\r\n")
+			sc.expectEOF()
+		})
+		c := dialFake(t, srv, nil)
+		_, err := c.Stat(fakeTestCtx(t), "/pub")
+		var fe *Error
+		require.ErrorAs(t, err, &fe, "a working directory that could not be restored is an error")
+		assert.Equal(t, "CWD /gone", fe.Command)
+		// Left in /pub, the Conn would run every relative path there: it
+		// is closed instead.
+		assert.ErrorIs(t, c.Err(), ErrClosed)
+		assert.Equal(t, loginLines+"FEAT\r\nTYPE I\r\nSIZE /pub\r\nPWD\r\nCWD /pub\r\nCWD /gone\r\n", srv.transcript())
+	})
+}
+
+func TestMakeDirAllExistingDirectorySizeAnswered(t *testing.T) {
+	srv := startFake(t, func(sc *fakeScript) {
+		sc.login("u", "p")
+		sc.expect("MKD /pub\r\n")
+		sc.send("550 /pub: File exists.\r\n")
+		sc.expect("FEAT\r\n")
+		sc.send(featNoMLST)
+		sc.expect("TYPE I\r\n")
+		sc.send("200 Type set to I.\r\n")
+		sc.expect("SIZE /pub\r\n")
+		sc.send("213 4096\r\n")
+		sc.expect("PWD\r\n")
+		sc.send("257 \"/\" is the current directory.\r\n")
+		sc.expect("CWD /pub\r\n")
+		sc.send("250 OK\r\n")
+		sc.expect("CWD /\r\n")
+		sc.send("250 OK\r\n")
+		sc.expect("MKD /pub/new\r\n")
+		sc.send("257 \"/pub/new\" created.\r\n")
+		sc.quit()
+	})
+	c := dialFake(t, srv, nil)
+	require.NoError(t, c.MakeDirAll(fakeTestCtx(t), "/pub/new"), "an existing directory is not an error")
+	require.NoError(t, c.Close())
+	assert.Equal(t, loginLines+"MKD /pub\r\nFEAT\r\nTYPE I\r\nSIZE /pub\r\nPWD\r\nCWD /pub\r\nCWD /\r\nMKD /pub/new\r\nQUIT\r\n",
+		srv.transcript())
+}
+
+func TestWalkDescendsWhenSizeAnswersForDirectories(t *testing.T) {
+	srv := startFake(t, func(sc *fakeScript) {
+		sc.login("u", "p")
+		sc.expect("FEAT\r\n")
+		sc.send(featNoMLST)
+		sc.expect("TYPE I\r\n")
+		sc.send("200 Type set to I.\r\n")
+		sc.expect("SIZE /pub\r\n")
+		sc.send("213 4096\r\n")
+		sc.expect("PWD\r\n")
+		sc.send("257 \"/\" is the current directory.\r\n")
+		sc.expect("CWD /pub\r\n")
+		sc.send("250 OK\r\n")
+		sc.expect("CWD /\r\n")
+		sc.send("250 OK\r\n")
+		listingSteps(sc, "LIST -a /pub", lsDir("sub"), lsFile(".profile", "7"))
+		listingSteps(sc, "LIST -a /pub/sub", lsFile("f.txt", "5"))
+		sc.quit()
+	})
+	c := dialFake(t, srv, nil)
+	var paths []string
+	var types []EntryType
+	require.NoError(t, c.Walk(fakeTestCtx(t), "/pub", func(p string, e *Entry, err error) error {
+		if err != nil {
+			return err
+		}
+		paths = append(paths, p)
+		types = append(types, e.Type)
+		return nil
+	}))
+	assert.Equal(t, []string{"/pub", "/pub/.profile", "/pub/sub", "/pub/sub/f.txt"}, paths)
+	assert.Equal(t, []EntryType{EntryDir, EntryFile, EntryDir, EntryFile}, types)
+	require.NoError(t, c.Close())
+	assert.Equal(t, loginLines+"FEAT\r\nTYPE I\r\nSIZE /pub\r\nPWD\r\nCWD /pub\r\nCWD /\r\n"+
+		"EPSV\r\nLIST -a /pub\r\nEPSV\r\nLIST -a /pub/sub\r\nQUIT\r\n", srv.transcript())
+}
+
+// The error of a failed Stat keeps the reply of the command that failed.
+func TestStatWithoutMLSTConnectionError(t *testing.T) {
+	srv := startFake(t, func(sc *fakeScript) {
+		sc.login("u", "p")
+		sc.expect("FEAT\r\n")
+		sc.send(featNoMLST)
+		sc.expect("TYPE I\r\n")
+		sc.send("200 Type set to I.\r\n")
+		sc.expect("SIZE /pub\r\n")
+		sc.send("213 4096\r\n")
+		sc.expect("PWD\r\n")
+		sc.send("421 Timeout.\r\n")
+	})
+	c := dialFake(t, srv, nil)
+	_, err := c.Stat(fakeTestCtx(t), "/pub")
+	var fe *Error
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, StatusNotAvailable, fe.Code)
+	assert.True(t, errors.Is(c.Err(), ErrClosed))
+	srv.wait()
+}
