@@ -77,8 +77,9 @@ func (c *Conn) Hash(ctx context.Context, file, algo string) (string, error) {
 }
 
 // HashRange is Hash for the bytes [start, end) of a file; end -1 means the
-// end of the file. A partial range needs the X commands, which take the
-// range as arguments.
+// end of the file. A partial range is asked with RANG before HASH where
+// FEAT lists both, otherwise with the X commands, which take the range as
+// arguments.
 func (c *Conn) HashRange(ctx context.Context, file, algo string, start, end int64) (string, error) {
 	algo = strings.ToUpper(algo)
 	if _, ok := xHashCommand[algo]; !ok {
@@ -96,12 +97,20 @@ func (c *Conn) HashRange(ctx context.Context, file, algo string, start, end int6
 	}
 	arg := quoteArg(file)
 	whole := start == 0 && end < 0
-	if whole && hasHashParam(strings.ToUpper(feats["HASH"]), algo) {
+	ranged := !whole && end > start && feats.Has("RANG")
+	if (whole || ranged) && hasHashParam(strings.ToUpper(feats["HASH"]), algo) {
 		if c.hashAlgo != algo {
 			if _, err := c.cmd(ctx, "OPTS", "HASH "+algo, 2); err != nil {
 				return "", err
 			}
 			c.hashAlgo = algo
+		}
+		if ranged {
+			// draft-bryan-ftp-range: the end is inclusive; the range
+			// applies to the next HASH, whose reply names it.
+			if _, err := c.cmd(ctx, "RANG", fmt.Sprintf("%d %d", start, end-1), StatusRequestFilePending); err != nil {
+				return "", err
+			}
 		}
 		r, err := c.cmd(ctx, "HASH", arg, StatusFile)
 		if err != nil {
@@ -112,6 +121,9 @@ func (c *Conn) HashRange(ctx context.Context, file, algo string, start, end int6
 		fields := strings.Fields(lines[len(lines)-1])
 		if len(fields) < 3 || !isHex(fields[2]) {
 			return "", &ProtocolError{Command: "HASH " + file, Reason: "213 reply without a hash", Line: shorten(r.Message)}
+		}
+		if ranged && fields[1] != fmt.Sprintf("%d-%d", start, end-1) {
+			return "", &ProtocolError{Command: "HASH " + file, Reason: fmt.Sprintf("213 reply for the range %s, not %d-%d", fields[1], start, end-1), Line: shorten(r.Message)}
 		}
 		return strings.ToLower(fields[2]), nil
 	}

@@ -303,6 +303,9 @@ type mirrorJob struct {
 	src  *mirrorEntry
 	dst  *mirrorEntry // nil when absent (or replaced)
 	part *mirrorEntry // the destination's ".NAME.part", nil when none
+	// byTime: the part was written after the source last changed, as
+	// both times show.
+	byTime bool
 }
 
 type mirror struct {
@@ -807,16 +810,20 @@ func (m *mirror) unchanged(ctx context.Context, j *mirrorJob) bool {
 
 // resumable reports whether the destination's ".NAME.part" may be
 // continued: no longer than the source, and not older (written after the
-// source last changed). With a time unknown the partial copy is trusted.
-func (m *mirror) resumable(ctx context.Context, j *mirrorJob) bool {
+// source last changed). byTime says the times showed it; with a time
+// unknown the part is a candidate only, which a download continues (the
+// part is local) and an upload only where a range checksum or the journal
+// shows it is the source's.
+func (m *mirror) resumable(ctx context.Context, j *mirrorJob) (ok, byTime bool) {
 	pt := j.part
 	if pt == nil || j.src.size < 0 || pt.size > j.src.size || pt.size <= 0 {
-		return false
+		return false, false
 	}
 	if !m.exactTime(ctx, j.src, j.rel) || !m.exactTime(ctx, pt, partRel(j.rel)) {
-		return true
+		return true, false
 	}
-	return !pt.mtime.Truncate(time.Second).Before(j.src.mtime.Truncate(time.Second))
+	ok = !pt.mtime.Truncate(time.Second).Before(j.src.mtime.Truncate(time.Second))
+	return ok, ok
 }
 
 // file brings one file across, unless it is unchanged.
@@ -825,7 +832,8 @@ func (m *mirror) file(ctx context.Context, j *mirrorJob) {
 		m.count(func(st *MirrorStats) { st.Unchanged++ })
 		return
 	}
-	resume := m.resumable(ctx, j)
+	resume, byTime := m.resumable(ctx, j)
+	j.byTime = byTime
 	if m.opts.DryRun {
 		m.count(func(st *MirrorStats) {
 			st.Files++
@@ -912,7 +920,7 @@ func (m *mirror) download(ctx context.Context, j *mirrorJob, ro *ResumeOptions) 
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err = m.receive(ctx, m.remotePath(j.rel), f, ro)
+	res, err = m.receive(ctx, m.remotePath(j.rel), f, j.src.size, ro)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -932,9 +940,10 @@ func (m *mirror) download(ctx context.Context, j *mirrorJob, ro *ResumeOptions) 
 	return res, after, nil
 }
 
-// receive downloads remote into f (from its end unless ro.Fresh) on a
-// pooled connection, and hands a retryable failure to Download.
-func (m *mirror) receive(ctx context.Context, remote string, f *os.File, ro *ResumeOptions) (*TransferResult, error) {
+// receive downloads remote (known bytes long as the listing says, -1
+// unknown) into f, from its end unless ro.Fresh, on a pooled connection,
+// and hands a retryable failure to the resumable download.
+func (m *mirror) receive(ctx context.Context, remote string, f *os.File, known int64, ro *ResumeOptions) (*TransferResult, error) {
 	res := &TransferResult{Size: -1}
 	err := m.p.with(ctx, func(c *Conn) error {
 		var held int64
@@ -945,30 +954,51 @@ func (m *mirror) receive(ctx context.Context, remote string, f *os.File, ro *Res
 			}
 			held = fi.Size()
 		}
-		size, err := c.Size(ctx, remote)
+		size, err := sizeOf(ctx, c, remote, known)
 		if err != nil {
 			return err
 		}
 		res.Size = size
-		if held > size {
+		if held > size || size < 0 && held > 0 {
 			if err := f.Truncate(0); err != nil {
 				return err
 			}
 			held = 0
 		}
-		if held < size {
+		if held > 0 {
+			res.ResumedFrom = ResumedLocalFile
+			same, err := rangeMatches(ctx, c, remote, f, held)
+			switch {
+			case err != nil:
+				return err
+			case same != nil && *same:
+				res.ResumedFrom = ResumedByRangeChecksum
+			case same != nil:
+				res.ResumedFrom = ""
+				if err := f.Truncate(0); err != nil {
+					return err
+				}
+				held = 0
+			}
+		}
+		if held < size || size < 0 {
 			res.Attempts++
 			res.Resumed = held > 0
 			n, err := downloadPart(ctx, c, remote, f, held, size, ro)
 			res.Sent += n
+			held += n
 			if err != nil {
 				return err
 			}
 		}
-		res.Verified = "size"
-		if ro.Verify {
-			res.Verified, err = verifyHash(ctx, c, remote, io.NewSectionReader(f, 0, size), ro)
+		verified := "size"
+		if size < 0 {
+			verified = ""
+			if err := f.Truncate(held); err != nil {
+				return err
+			}
 		}
+		res.Verified, err = verifyHash(ctx, c, remote, io.NewSectionReader(f, 0, held), ro, verified)
 		return err
 	})
 	if !takeOver(ctx, err, ro) {
@@ -976,7 +1006,7 @@ func (m *mirror) receive(ctx context.Context, remote string, f *os.File, ro *Res
 	}
 	more := *ro
 	more.Fresh = false // continue from what arrived
-	next, err := Download(ctx, m.p, remote, f, &more)
+	next, err := download(ctx, m.p, remote, f, &more, known)
 	addResult(res, next)
 	return res, err
 }
@@ -1001,7 +1031,11 @@ func (m *mirror) upload(ctx context.Context, j *mirrorJob, ro *ResumeOptions) (r
 		return nil, nil, fmt.Errorf("%w: not a regular file any more", ErrInvalidArgument)
 	}
 	remote := m.remotePath(j.rel)
-	if res, err = m.send(ctx, f, fi.Size(), remote, m.remotePath(partRel(j.rel)), ro); err != nil || !m.stamp.Load() {
+	partSize := int64(-1)
+	if j.part != nil {
+		partSize = j.part.size
+	}
+	if res, err = m.send(ctx, f, fi.Size(), remote, m.remotePath(partRel(j.rel)), partSize, j.byTime, ro); err != nil || !m.stamp.Load() {
 		return res, nil, err
 	}
 	after = m.p.with(ctx, func(c *Conn) error { return c.SetModTime(ctx, remote, fi.ModTime()) })
@@ -1013,29 +1047,50 @@ func (m *mirror) upload(ctx context.Context, j *mirrorJob, ro *ResumeOptions) (r
 	return res, after, nil
 }
 
-// send uploads size bytes of f to target (continuing what it holds unless
-// ro.Fresh, when its start is f's) and renames it to remote, on a pooled
-// connection; a retryable failure is handed to Upload.
-func (m *mirror) send(ctx context.Context, f *os.File, size int64, remote, target string, ro *ResumeOptions) (*TransferResult, error) {
+// send uploads size bytes of f to target (continuing what it holds,
+// partSize bytes as listed or -1, unless ro.Fresh, when its start is
+// known to be f's: by a range checksum, the journal or, with byTime, the
+// part's time) and renames it to remote, on a pooled connection; a
+// retryable failure is handed to Upload.
+func (m *mirror) send(ctx context.Context, f *os.File, size int64, remote, target string, partSize int64, byTime bool, ro *ResumeOptions) (*TransferResult, error) {
 	res := &TransferResult{Size: size}
 	err := m.p.with(ctx, func(c *Conn) error {
+		if ro.RequireChecksum {
+			if _, err := checksumAlgo(ctx, c, ro); err != nil {
+				return err
+			}
+		}
 		var held int64
 		if !ro.Fresh {
 			var err error
-			if held, err = remoteSize(ctx, c, target); err != nil {
+			if held, err = remoteSize(ctx, c, target, partSize); err != nil {
 				return err
 			}
-			if held > size {
+			if held > size || held < 0 {
 				held = 0
 			}
 			if held > 0 {
-				same, err := samePrefix(ctx, c, target, f, held)
+				how, err := partIsSources(ctx, c, target, f, size, held, ro)
 				if err != nil {
 					return err
 				}
-				if !same {
+				if how == "" && byTime {
+					how = ResumedByModTime
+				}
+				if how == "" {
 					held = 0
 				}
+				res.ResumedFrom = how
+			}
+		}
+		var record *resumeRecord
+		if ro.Journal != "" {
+			var err error
+			if record, err = recordOf(c, target, f, size); err != nil {
+				return err
+			}
+			if err := record.save(ro.Journal); err != nil {
+				return err
 			}
 		}
 		if held < size || size == 0 {
@@ -1047,8 +1102,11 @@ func (m *mirror) send(ctx context.Context, f *os.File, size int64, remote, targe
 				return err
 			}
 		}
-		var err error
-		if res.Verified, err = verifyUpload(ctx, c, target, f, size, ro); err != nil {
+		held, err := remoteSize(ctx, c, target, -1)
+		if err != nil {
+			return err
+		}
+		if res.Verified, err = verifyUpload(ctx, c, target, f, size, held, ro); err != nil {
 			return err
 		}
 		if err := c.Rename(ctx, target, remote); err != nil {
@@ -1057,8 +1115,11 @@ func (m *mirror) send(ctx context.Context, f *os.File, size int64, remote, targe
 			if !errors.As(err, &fe) || c.Delete(ctx, remote) != nil {
 				return err
 			}
-			return c.Rename(ctx, target, remote)
+			if err := c.Rename(ctx, target, remote); err != nil {
+				return err
+			}
 		}
+		record.forget(ro)
 		return nil
 	})
 	if !takeOver(ctx, err, ro) {
@@ -1066,6 +1127,7 @@ func (m *mirror) send(ctx context.Context, f *os.File, size int64, remote, targe
 	}
 	more := *ro
 	more.Fresh, more.TempName = false, true // continue from what arrived
+	more.continuing = true                  // which this call sent
 	next, err := Upload(ctx, m.p, f, size, remote, &more)
 	addResult(res, next)
 	return res, err

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"time"
 )
@@ -58,9 +59,32 @@ type ResumeOptions struct {
 	TempName bool
 	// Fresh starts from zero whatever the destination holds when the call
 	// begins (it is replaced); later attempts of the same call still resume
-	// what the earlier ones sent. Without it a partial destination is taken
-	// for an earlier interrupted transfer and continued.
+	// what the earlier ones sent. Without it a partial destination left by
+	// an earlier call is continued when it is known to come from the same
+	// source (see Journal), and replaced otherwise.
 	Fresh bool
+	// Journal, when set, is a directory where Upload keeps a small record
+	// of the source it is sending to each remote file, written before the
+	// first byte moves and removed when the upload is complete: for a file,
+	// its size, modification time and a SHA-256 of its first and last MiB;
+	// for another source, its size and SHA-256 (which reads all of it). A later call
+	// continues a partial remote file only when the server can show with
+	// a range checksum that it holds the source's first bytes (HASH with
+	// RANG, or XSHA256/XSHA1/XMD5/XCRC with offsets), or when the record
+	// says it came from the same source; otherwise it starts from zero, so
+	// that half of one file is never completed with half of another.
+	// Downloads resume a local partial file unless a range checksum shows
+	// it differs from the remote file's start.
+	Journal string
+	// RequireChecksum fails before any byte moves, with an error matching
+	// ErrNotSupported, when the server offers no checksum (HASH or an X
+	// command), and verifies the result with one; it implies Verify.
+	RequireChecksum bool
+
+	// continuing: the destination's part was sent by the caller in this
+	// same operation (a mirror handing a failed upload over), so it needs
+	// no proof.
+	continuing bool
 }
 
 func (o *ResumeOptions) retries() int {
@@ -91,12 +115,32 @@ func (o *ResumeOptions) backoff(attempt int) time.Duration {
 
 // TransferResult says what a resumable transfer did.
 type TransferResult struct {
-	Size     int64  // the file's size
-	Sent     int64  // bytes moved over data connections, all attempts together
-	Attempts int    // data transfers started (1 when nothing failed)
-	Resumed  bool   // some attempt continued from an offset
-	Verified string // "SHA-256" (or the algorithm used), or "size"
+	Size     int64 // the file's size, -1 when the server reports none
+	Sent     int64 // bytes moved over data connections, all attempts together
+	Attempts int   // data transfers started (1 when nothing failed)
+	Resumed  bool  // some attempt continued from an offset
+	// Verified says what proved the result: the checksum algorithm whose
+	// values matched ("SHA-256", ...), "size" when the sizes on both sides
+	// matched and no checksum was asked for or offered, or "" when nothing
+	// could be compared (the server reports no size).
+	Verified string
+	// ResumedFrom says how a partial destination that existed when the
+	// call began was found to hold the source's first bytes before it was
+	// continued: "range checksum" (the server's checksum of the part
+	// matched), "journal" (ResumeOptions.Journal's record of the source
+	// matched), or "local file" (a download continuing a local file that
+	// no range checksum could check). Empty when the call continued
+	// nothing of an earlier one.
+	ResumedFrom string
 }
+
+// Values of TransferResult.ResumedFrom.
+const (
+	ResumedByRangeChecksum = "range checksum"
+	ResumedByJournal       = "journal"
+	ResumedByModTime       = "modification time" // a mirror's part, written after the source last changed
+	ResumedLocalFile       = "local file"
+)
 
 // ErrVerify is matched when a transfer's checksum or size does not match.
 var ErrVerify = errors.New("ftp: verification failed")
@@ -202,14 +246,38 @@ func (s *session) retry(ctx context.Context, attempt int, err error) error {
 	}
 }
 
-// remoteSize asks how many bytes the server holds: 0 when the file does
-// not exist.
-func remoteSize(ctx context.Context, c *Conn, p string) (int64, error) {
-	n, err := c.Size(ctx, p)
+// remoteSize asks how many bytes the server holds (see sizeOf): 0 when
+// the file does not exist, -1 when the server cannot tell.
+func remoteSize(ctx context.Context, c *Conn, p string, known int64) (int64, error) {
+	n, err := sizeOf(ctx, c, p, known)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
 	return n, err
+}
+
+// sizeOf returns the size of the file p: SIZE's answer or, from a server
+// without SIZE (500, 501, 502, 504: aioftp), known when the caller has it
+// from a listing (known >= 0), else Stat's (MLST, or the parent's
+// listing); -1 when nothing tells. A p that is not a file is an error
+// matching fs.ErrNotExist.
+func sizeOf(ctx context.Context, c *Conn, p string, known int64) (int64, error) {
+	n, err := c.Size(ctx, p)
+	var fe *Error
+	if err == nil || !errors.As(err, &fe) || !refusesSyntax(fe.Code) {
+		return n, err
+	}
+	if known >= 0 {
+		return known, nil
+	}
+	e, err := c.Stat(ctx, p)
+	if err != nil {
+		return -1, err
+	}
+	if e.Type == EntryDir {
+		return -1, fmt.Errorf("ftp: SIZE %s: %w: a directory, not a file", p, ErrInvalidArgument)
+	}
+	return e.Size, nil
 }
 
 // UploadFile uploads the local file to remote, resuming across failures
@@ -245,7 +313,8 @@ func Upload(ctx context.Context, cn Connector, src io.ReaderAt, size int64, remo
 	s := &session{cn: cn, opts: opts}
 	defer s.close()
 	res := &TransferResult{Size: size}
-	useAppend, checked, renaming := false, false, false
+	useAppend, checked, renaming := false, opts.continuing, false
+	var record *resumeRecord // the source's, once written to the journal
 	// Every step, verification and the rename included, runs inside the
 	// retried loop: a connection lost after the data arrived costs one
 	// more look, not the call.
@@ -255,17 +324,23 @@ func Upload(ctx context.Context, cn Connector, src io.ReaderAt, size int64, remo
 			if err != nil {
 				return false, err
 			}
-			held, err := remoteSize(ctx, c, target)
+			if !checked && opts.RequireChecksum {
+				if _, err := checksumAlgo(ctx, c, opts); err != nil {
+					return false, err
+				}
+			}
+			held, err := remoteSize(ctx, c, target, -1)
 			if err != nil {
 				return false, err
 			}
 			if renaming && held == 0 && target != remote {
 				// The rename may have happened before the connection
 				// was lost: the final name holds the file then.
-				if n, err := remoteSize(ctx, c, remote); err == nil && n == size {
-					if res.Verified, err = verifyUpload(ctx, c, remote, src, size, opts); err != nil {
+				if n, err := remoteSize(ctx, c, remote, -1); err == nil && n == size {
+					if res.Verified, err = verifyUpload(ctx, c, remote, src, size, n, opts); err != nil {
 						return false, err
 					}
+					record.forget(opts)
 					return true, nil
 				}
 			}
@@ -275,19 +350,35 @@ func Upload(ctx context.Context, cn Connector, src io.ReaderAt, size int64, remo
 			if held > size {
 				return false, fmt.Errorf("%w: %s holds %d bytes, the source %d", ErrRemoteLarger, target, held, size)
 			}
+			unknown := held < 0 // the server cannot say what it holds
+			if unknown {
+				held = 0
+			}
 			if held > 0 && !checked {
-				// A part from an earlier call: make sure it is ours.
-				same, err := samePrefix(ctx, c, target, src, held)
+				// A part from an earlier call: continue it only if it
+				// is known to be this source's.
+				how, err := partIsSources(ctx, c, target, src, size, held, opts)
 				if err != nil {
 					return false, err
 				}
-				if !same {
+				if how == "" {
 					held = 0
 				}
+				res.ResumedFrom = how
 			}
 			checked = true
-			if held == size {
-				if res.Verified, err = verifyUpload(ctx, c, target, src, size, opts); err != nil {
+			if record == nil && opts.Journal != "" {
+				// Before any byte moves: a later call must know what this
+				// one was sending.
+				if record, err = recordOf(c, target, src, size); err != nil {
+					return false, err
+				}
+				if err := record.save(opts.Journal); err != nil {
+					return false, err
+				}
+			}
+			complete := func(held int64) (bool, error) {
+				if res.Verified, err = verifyUpload(ctx, c, target, src, size, held, opts); err != nil {
 					return false, err
 				}
 				if target != remote {
@@ -296,7 +387,11 @@ func Upload(ctx context.Context, cn Connector, src io.ReaderAt, size int64, remo
 						return false, err
 					}
 				}
+				record.forget(opts)
 				return true, nil
+			}
+			if held == size && !unknown && (size > 0 || res.Attempts > 0) {
+				return complete(held)
 			}
 			res.Attempts++
 			res.Resumed = res.Resumed || held > 0
@@ -304,17 +399,27 @@ func Upload(ctx context.Context, cn Connector, src io.ReaderAt, size int64, remo
 			res.Sent += n
 			var fe *Error
 			var ie *interruptedError
-			if err != nil && held > 0 && !useAppend && !errors.As(err, &ie) && errors.As(err, &fe) && fe.Code/100 == 5 {
+			switch {
+			case err != nil && held > 0 && !useAppend && !errors.As(err, &ie) && errors.As(err, &fe) && fe.Code/100 == 5:
 				// REST before STOR refused: APPE continues as well.
 				useAppend = true
 				return false, errRetryNow
+			case err != nil:
+				return false, err
+			case unknown:
+				// Confirmed, and the size cannot be asked: what checks
+				// there are, are done now.
+				return complete(-1)
 			}
-			if err == nil {
-				// Confirmed by the server: the next turn of the loop
-				// checks its size, verifies and renames.
+			// Confirmed by the server: a short file is continued, a
+			// complete one verified and renamed.
+			if held, err = remoteSize(ctx, c, target, -1); err != nil {
+				return false, err
+			}
+			if held >= 0 && held < size {
 				return false, errRetryNow
 			}
-			return false, err
+			return complete(held)
 		}()
 		if done {
 			return res, nil
@@ -386,37 +491,92 @@ func uploadPart(ctx context.Context, c *Conn, target string, src io.ReaderAt, he
 	return n, interrupted(err)
 }
 
-// samePrefix checks, where the server can hash a range, that the first n
-// bytes it holds are src's. Without a range hash it trusts the size.
-func samePrefix(ctx context.Context, c *Conn, remote string, src io.ReaderAt, n int64) (bool, error) {
+// partIsSources tells whether the first held bytes of the remote target
+// are src's: by a range checksum where the server has one, else by the
+// journal's record of what an earlier call was sending. It returns how it
+// knows (a ResumedFrom value), or "" when it does not: the part is then
+// replaced.
+func partIsSources(ctx context.Context, c *Conn, target string, src io.ReaderAt, size, held int64, opts *ResumeOptions) (string, error) {
+	same, err := rangeMatches(ctx, c, target, src, held)
+	switch {
+	case err != nil:
+		return "", err
+	case same != nil && *same:
+		return ResumedByRangeChecksum, nil
+	case same != nil:
+		return "", nil // the server's bytes are another file's
+	case opts.Journal == "":
+		return "", nil
+	}
+	r, err := recordOf(c, target, src, size)
+	if err != nil {
+		return "", err
+	}
+	ok, err := r.matches(opts.Journal)
+	if err != nil || !ok {
+		return "", err
+	}
+	return ResumedByJournal, nil
+}
+
+// rangeMatches compares the server's checksum of remote's first n bytes
+// with src's, where the server can compute one for a range (HASH after
+// RANG, or an X command with offsets). It returns nil when it cannot.
+func rangeMatches(ctx context.Context, c *Conn, remote string, src io.ReaderAt, n int64) (*bool, error) {
 	algos, err := c.HashAlgorithms(ctx)
-	if err != nil || len(algos) == 0 {
-		return true, err
-	}
-	var remoteSum string
-	var algo string
-	for _, a := range algos {
-		if c.features.Has(xHashCommand[a]) {
-			algo = a
-			break
-		}
-	}
-	if algo == "" {
-		return true, nil
-	}
-	remoteSum, err = c.HashRange(ctx, remote, algo, 0, n)
 	if err != nil {
+		return nil, err
+	}
+	for _, algo := range algos {
+		remoteSum, err := c.HashRange(ctx, remote, algo, 0, n)
 		var fe *Error
-		if errors.As(err, &fe) || errors.Is(err, ErrNotSupported) {
-			return true, nil
+		if errors.Is(err, ErrNotSupported) || errors.As(err, &fe) {
+			continue // no ranges with this one: try the next
 		}
-		return false, err
+		if err != nil {
+			return nil, err
+		}
+		localSum, err := localHash(io.NewSectionReader(src, 0, n), algo)
+		if err != nil {
+			return nil, err
+		}
+		same := sameHash(algo, localSum, remoteSum)
+		return &same, nil
 	}
-	localSum, err := localHash(io.NewSectionReader(src, 0, n), algo)
+	return nil, nil
+}
+
+// forget removes the journal's record once the upload is complete.
+func (r *resumeRecord) forget(opts *ResumeOptions) {
+	if r != nil && opts.Journal != "" {
+		r.remove(opts.Journal)
+	}
+}
+
+// checksumAlgo returns the algorithm to verify with: opts.HashAlgorithm,
+// or the best the server offers. With none, it is "" unless
+// RequireChecksum asks for one: then the error matches ErrNotSupported.
+func checksumAlgo(ctx context.Context, c *Conn, opts *ResumeOptions) (string, error) {
+	algos, err := c.HashAlgorithms(ctx)
 	if err != nil {
-		return false, err
+		return "", err
 	}
-	return sameHash(algo, localSum, remoteSum), nil
+	if want := strings.ToUpper(opts.HashAlgorithm); want != "" {
+		if _, err := NewHash(want); err != nil {
+			return "", err
+		}
+		if slices.Contains(algos, want) || !opts.RequireChecksum {
+			return want, nil
+		}
+		return "", fmt.Errorf("ftp: verification: %w: the server offers no %s checksum (it has %q)", ErrNotSupported, want, algos)
+	}
+	if len(algos) == 0 {
+		if opts.RequireChecksum {
+			return "", fmt.Errorf("ftp: verification: %w: the server offers no checksum (HASH, XSHA256, XSHA1, XMD5 or XCRC)", ErrNotSupported)
+		}
+		return "", nil
+	}
+	return algos[0], nil
 }
 
 func localHash(r io.Reader, algo string) (string, error) {
@@ -441,33 +601,31 @@ func sameHash(algo, a, b string) bool {
 	return a == b
 }
 
-// verifyUpload checks the remote size and, when asked, a checksum.
-func verifyUpload(ctx context.Context, c *Conn, remote string, src io.ReaderAt, size int64, opts *ResumeOptions) (string, error) {
-	held, err := c.Size(ctx, remote)
-	if err != nil {
-		return "", err
-	}
-	if held != size {
+// verifyUpload checks the size the server holds (held, -1 when it cannot
+// tell) and, when asked, a checksum. It returns what was verified (see
+// TransferResult.Verified).
+func verifyUpload(ctx context.Context, c *Conn, remote string, src io.ReaderAt, size, held int64, opts *ResumeOptions) (string, error) {
+	if held >= 0 && held != size {
 		return "", fmt.Errorf("%w: %s holds %d bytes, want %d", ErrVerify, remote, held, size)
 	}
-	if !opts.Verify {
-		return "size", nil
+	verified := "size"
+	if held < 0 {
+		verified = ""
 	}
-	return verifyHash(ctx, c, remote, io.NewSectionReader(src, 0, size), opts)
+	return verifyHash(ctx, c, remote, io.NewSectionReader(src, 0, size), opts, verified)
 }
 
-// verifyHash compares the server's checksum of remote with local's.
-func verifyHash(ctx context.Context, c *Conn, remote string, local io.Reader, opts *ResumeOptions) (string, error) {
-	algo := opts.HashAlgorithm
-	if algo == "" {
-		algos, err := c.HashAlgorithms(ctx)
-		if err != nil {
-			return "", err
-		}
-		if len(algos) == 0 {
-			return "size", nil
-		}
-		algo = algos[0]
+// verifyHash compares the server's checksum of remote with local's when
+// opts asks for it (Verify, RequireChecksum) and the server has one, and
+// returns the algorithm; otherwise it returns verified, what was checked
+// before.
+func verifyHash(ctx context.Context, c *Conn, remote string, local io.Reader, opts *ResumeOptions, verified string) (string, error) {
+	if !opts.Verify && !opts.RequireChecksum {
+		return verified, nil
+	}
+	algo, err := checksumAlgo(ctx, c, opts)
+	if err != nil || algo == "" {
+		return verified, err
 	}
 	remoteSum, err := c.Hash(ctx, remote, algo)
 	if err != nil {
@@ -512,6 +670,12 @@ type sizer interface{ Stat() (os.FileInfo, error) }
 // *os.File its current size is the resume point and the data is spliced
 // into it; any other io.WriterAt is written from offset 0.
 func Download(ctx context.Context, cn Connector, remote string, dst io.WriterAt, opts *ResumeOptions) (*TransferResult, error) {
+	return download(ctx, cn, remote, dst, opts, -1)
+}
+
+// download is Download with the remote file's size when a listing gave it
+// (known >= 0), for servers without SIZE.
+func download(ctx context.Context, cn Connector, remote string, dst io.WriterAt, opts *ResumeOptions, known int64) (*TransferResult, error) {
 	if remote == "" {
 		return nil, fmt.Errorf("ftp: download: %w: empty remote path", ErrInvalidArgument)
 	}
@@ -526,28 +690,72 @@ func Download(ctx context.Context, cn Connector, remote string, dst io.WriterAt,
 		}
 		held = fi.Size()
 	}
-	ra, canVerify := dst.(io.ReaderAt)
-	if opts.Verify && !canVerify {
+	trunc, canTruncate := dst.(interface{ Truncate(int64) error })
+	ra, canRead := dst.(io.ReaderAt)
+	if (opts.Verify || opts.RequireChecksum) && !canRead {
 		return nil, fmt.Errorf("ftp: download: %w: verification needs a destination that can be read back", ErrInvalidArgument)
+	}
+	restart := func() error {
+		held = 0
+		if canTruncate {
+			if err := trunc.Truncate(0); err != nil {
+				return fmt.Errorf("ftp: download: %w", err)
+			}
+		}
+		return nil
 	}
 	s := &session{cn: cn, opts: opts}
 	defer s.close()
 	res := &TransferResult{Size: -1}
+	checked := held == 0 // a local part from before the call was looked at
+	algoChecked := false
 	for attempt := 0; ; attempt++ {
 		done, err := func() (bool, error) {
 			c, err := s.conn(ctx)
 			if err != nil {
 				return false, err
 			}
-			size, err := c.Size(ctx, remote)
+			if !algoChecked && opts.RequireChecksum {
+				if _, err := checksumAlgo(ctx, c, opts); err != nil {
+					return false, err
+				}
+				algoChecked = true
+			}
+			size, err := sizeOf(ctx, c, remote, known)
 			if err != nil {
 				return false, err
 			}
 			res.Size = size
-			if held > size {
+			if size >= 0 && held > size {
 				return false, fmt.Errorf("%w: the local copy holds %d bytes, %s %d", ErrRemoteLarger, held, remote, size)
 			}
-			if held < size {
+			if held > 0 && size < 0 {
+				// Nothing says how long the file is: a part cannot be
+				// continued, nor shown complete.
+				if err := restart(); err != nil {
+					return false, err
+				}
+			}
+			if held > 0 && !checked {
+				res.ResumedFrom = ResumedLocalFile
+				if canRead {
+					same, err := rangeMatches(ctx, c, remote, ra, held)
+					switch {
+					case err != nil:
+						return false, err
+					case same != nil && *same:
+						res.ResumedFrom = ResumedByRangeChecksum
+					case same != nil:
+						// The local part is not the remote file's start.
+						res.ResumedFrom = ""
+						if err := restart(); err != nil {
+							return false, err
+						}
+					}
+				}
+			}
+			checked = true
+			if size < 0 || held < size {
 				res.Attempts++
 				res.Resumed = res.Resumed || held > 0
 				n, err := downloadPart(ctx, c, remote, dst, held, size, opts)
@@ -557,11 +765,23 @@ func Download(ctx context.Context, cn Connector, remote string, dst io.WriterAt,
 					return false, err
 				}
 			}
-			res.Verified = "size"
-			if opts.Verify {
-				if res.Verified, err = verifyHash(ctx, c, remote, io.NewSectionReader(ra, 0, size), opts); err != nil {
-					return false, err
+			verified := "size"
+			if size < 0 {
+				verified = ""
+				if canTruncate {
+					// What the stream brought is the file: nothing of
+					// an earlier, longer copy may stay behind it.
+					if err := trunc.Truncate(held); err != nil {
+						return false, fmt.Errorf("ftp: download: %w", err)
+					}
 				}
+			}
+			var local io.Reader
+			if canRead {
+				local = io.NewSectionReader(ra, 0, held)
+			}
+			if res.Verified, err = verifyHash(ctx, c, remote, local, opts, verified); err != nil {
+				return false, err
 			}
 			return true, nil
 		}()
@@ -575,13 +795,16 @@ func Download(ctx context.Context, cn Connector, remote string, dst io.WriterAt,
 }
 
 // downloadPart receives remote[held:] into dst and returns the bytes
-// written, which count even when the transfer then fails.
+// written, which count even when the transfer then fails. size is the
+// remote file's, -1 when unknown.
 func downloadPart(ctx context.Context, c *Conn, remote string, dst io.WriterAt, held, size int64, opts *ResumeOptions) (int64, error) {
 	r, err := c.RetrieveFrom(ctx, remote, held)
 	if err != nil {
 		return 0, err
 	}
-	r.ExpectSize(size - held) // never more than the server said it holds
+	if size >= 0 {
+		r.ExpectSize(size - held) // never more than the server said it holds
+	}
 	if opts.Progress != nil {
 		r.SetProgress(func(n int64) { opts.Progress(held+n, size) })
 	}
@@ -599,7 +822,7 @@ func downloadPart(ctx context.Context, c *Conn, remote string, dst io.WriterAt, 
 	if cerr := r.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil && held+n != size {
+	if err == nil && size >= 0 && held+n != size {
 		// Confirmed by the server yet short: the next attempt resumes.
 		err = fmt.Errorf("ftp: %s: received %d of %d bytes: %w", remote, held+n, size, io.ErrUnexpectedEOF)
 	}

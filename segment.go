@@ -96,7 +96,7 @@ func (p *Pool) DownloadSegmented(ctx context.Context, remote, local string, n in
 			return res, err
 		}
 		defer pc.Close()
-		if res.Verified, err = verifyHash(ctx, pc.Conn, remote, io.NewSectionReader(f, 0, size), opts); err != nil {
+		if res.Verified, err = verifyHash(ctx, pc.Conn, remote, io.NewSectionReader(f, 0, size), opts, "size"); err != nil {
 			return res, err
 		}
 	}

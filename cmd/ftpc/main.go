@@ -496,17 +496,30 @@ func (s *session) resumable(prog *progress, label string, size int64, remote str
 	res, err := run(ro)
 	tr.finish(err)
 	if err == nil && s.opts.verify {
-		fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", remote, res.Size, res.Verified)
+		fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", remote, res.Size, verifiedBy(res))
 	}
 	return err
 }
 
+// verifiedBy says what proved a transfer's result.
+func verifiedBy(res *ftp.TransferResult) string {
+	if res.Verified == "" {
+		return "nothing: the server reports no size and no checksum"
+	}
+	return res.Verified
+}
+
 // resumeOptions turns --resume, --retries and --verify into the options of
-// the library's resumable transfers.
+// the library's resumable transfers. Uploads keep their resume records in
+// the user's cache directory, so that a later --resume continues a remote
+// part only if it came from the same local file.
 func (s *session) resumeOptions() *ftp.ResumeOptions {
 	o := &ftp.ResumeOptions{Retries: s.opts.retries, Verify: s.opts.verify, Fresh: !s.opts.resume}
 	if o.Retries == 0 {
 		o.Retries = -1
+	}
+	if dir, err := os.UserCacheDir(); err == nil {
+		o.Journal = filepath.Join(dir, "ftpc", "resume")
 	}
 	return o
 }
@@ -738,7 +751,7 @@ func (s *session) getSegmented(ctx context.Context, t *target, cfg *ftp.Config, 
 	tr.finish(err)
 	s.debugPool(pool)
 	if err == nil && s.opts.verify {
-		fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", remote, res.Size, res.Verified)
+		fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", remote, res.Size, verifiedBy(res))
 	}
 	return err
 }

@@ -8,7 +8,8 @@ import (
 )
 
 // TestMain keeps the user's environment out of the tests: no netrc file,
-// no proxy, no FTP_PASSWORD unless a test sets one.
+// no proxy, no FTP_PASSWORD unless a test sets one, a cache directory of
+// their own.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "ftpc-test-*")
 	if err != nil {
@@ -16,6 +17,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	os.Setenv("NETRC", filepath.Join(dir, "no-such-netrc"))
+	os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache")) // resume records
+	os.Setenv("HOME", dir)
 	for _, name := range []string{
 		"FTP_PASSWORD",
 		"ftp_proxy", "FTP_PROXY", "ftps_proxy", "FTPS_PROXY",

@@ -1,0 +1,283 @@
+// Resumable transfers never complete one file with another's bytes, say
+// what they verified, and work on servers without SIZE.
+
+package ftp
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/seed362563c3/ftp/internal/embedded"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// timedSource is a source with a modification time, as a file has: the
+// journal records its size, time and both ends.
+type timedSource struct {
+	data     []byte
+	mtime    time.Time
+	from, to int64 // reads in [from, to) fail: the upload stops there
+}
+
+func (f timedSource) ReadAt(p []byte, off int64) (int, error) {
+	if off < f.to && off+int64(len(p)) > f.from {
+		return 0, errors.New("disk read error")
+	}
+	return bytes.NewReader(f.data).ReadAt(p, off)
+}
+
+func (f timedSource) Stat() (os.FileInfo, error) { return timedInfo{f}, nil }
+
+type timedInfo struct{ s timedSource }
+
+func (i timedInfo) Name() string       { return "source" }
+func (i timedInfo) Size() int64        { return int64(len(i.s.data)) }
+func (i timedInfo) Mode() os.FileMode  { return 0o644 }
+func (i timedInfo) ModTime() time.Time { return i.s.mtime }
+func (i timedInfo) IsDir() bool        { return false }
+func (i timedInfo) Sys() any           { return nil }
+
+// TestUploadStalePartWithoutRangeChecksum: the server holds half of file
+// A where B is uploaded now, and has no range checksum to tell. Without a
+// journal record of A's upload that proves otherwise, the part is not
+// continued: the server ends up with B, whole.
+func TestUploadStalePartWithoutRangeChecksum(t *testing.T) {
+	srv := startServer(t, embedded.Options{User: "u", Password: "p"}) // no HASH
+	ep := Endpoint{Addr: srv.Addr, Config: &Config{User: "u", Password: "p"}}
+	a := randomBytes(t, 3<<20)
+	b := randomBytes(t, 3<<20)
+	require.NoError(t, os.WriteFile(filepath.Join(srv.Root, "f"), a[:len(a)/2], 0o644))
+	local := filepath.Join(t.TempDir(), "b")
+	require.NoError(t, os.WriteFile(local, b, 0o644))
+	for _, journal := range []string{"", t.TempDir()} {
+		require.NoError(t, os.WriteFile(filepath.Join(srv.Root, "f"), a[:len(a)/2], 0o644))
+		res, err := UploadFile(testCtx(t), ep, local, "f", &ResumeOptions{Journal: journal})
+		require.NoError(t, err)
+		assert.False(t, res.Resumed, "journal %q", journal)
+		assert.Empty(t, res.ResumedFrom)
+		assert.Equal(t, int64(len(b)), res.Sent)
+		assert.Equal(t, "size", res.Verified)
+		onDisk, err := os.ReadFile(filepath.Join(srv.Root, "f"))
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(b, onDisk), "the server holds another file's bytes")
+	}
+}
+
+// TestUploadResumesFromJournal: an upload interrupted by a failing source
+// leaves its record in the journal; the next call with the same source
+// continues the part, and one with a changed source starts over.
+func TestUploadResumesFromJournal(t *testing.T) {
+	srv := startServer(t, embedded.Options{User: "u", Password: "p"}) // no HASH
+	ep := Endpoint{Addr: srv.Addr, Config: &Config{User: "u", Password: "p"}}
+	journal := t.TempDir()
+	data := randomBytes(t, 4<<20)
+	size := int64(len(data))
+	mtime := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	interrupted := func() int64 {
+		src := timedSource{data: data, mtime: mtime, from: 3 << 19, to: 3<<19 + 1}
+		_, err := Upload(testCtx(t), ep, src, size, "f", &ResumeOptions{Journal: journal, Retries: -1})
+		var se *SourceError
+		require.True(t, errors.As(err, &se), "want the source's error, got %v", err)
+		fi, err := os.Stat(filepath.Join(srv.Root, "f"))
+		require.NoError(t, err)
+		require.Greater(t, fi.Size(), int64(0))
+		require.Less(t, fi.Size(), size)
+		return fi.Size()
+	}
+
+	held := interrupted()
+	res, err := Upload(testCtx(t), ep, timedSource{data: data, mtime: mtime}, size, "f", &ResumeOptions{Journal: journal})
+	require.NoError(t, err)
+	assert.True(t, res.Resumed)
+	assert.Equal(t, ResumedByJournal, res.ResumedFrom)
+	assert.Equal(t, size-held, res.Sent)
+	onDisk, err := os.ReadFile(filepath.Join(srv.Root, "f"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(data, onDisk))
+	entries, err := os.ReadDir(journal)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "the record goes once the upload is complete")
+
+	// The source was written inside the part the server holds, after the
+	// interruption: its time changed, the record does not match, the part
+	// is replaced.
+	interrupted()
+	changed := bytes.Clone(data)
+	copy(changed[1<<20+100:], "changed")
+	res, err = Upload(testCtx(t), ep, timedSource{data: changed, mtime: mtime.Add(time.Second)}, size, "f", &ResumeOptions{Journal: journal})
+	require.NoError(t, err)
+	assert.Equal(t, size, res.Sent)
+	onDisk, err = os.ReadFile(filepath.Join(srv.Root, "f"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(changed, onDisk))
+
+	// A source without a time is recorded by its whole SHA-256.
+	interrupted()
+	res, err = Upload(testCtx(t), ep, bytes.NewReader(changed), size, "f", &ResumeOptions{Journal: journal})
+	require.NoError(t, err)
+	assert.Equal(t, size, res.Sent)
+	onDisk, err = os.ReadFile(filepath.Join(srv.Root, "f"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(changed, onDisk))
+}
+
+// TestRequireChecksum: against a server without checksums, nothing moves
+// and the error says why; with one, the result names the algorithm.
+func TestRequireChecksum(t *testing.T) {
+	data := randomBytes(t, 1<<20)
+	local := filepath.Join(t.TempDir(), "src")
+	require.NoError(t, os.WriteFile(local, data, 0o644))
+
+	plain := startServer(t, embedded.Options{User: "u", Password: "p"})
+	ep := Endpoint{Addr: plain.Addr, Config: &Config{User: "u", Password: "p"}}
+	_, err := UploadFile(testCtx(t), ep, local, "f", &ResumeOptions{RequireChecksum: true})
+	assert.ErrorIs(t, err, ErrNotSupported)
+	_, serr := os.Stat(filepath.Join(plain.Root, "f"))
+	assert.True(t, errors.Is(serr, os.ErrNotExist), "a byte moved: %v", serr)
+	require.NoError(t, os.WriteFile(filepath.Join(plain.Root, "g"), data, 0o644))
+	dst := filepath.Join(t.TempDir(), "g")
+	_, err = DownloadFile(testCtx(t), ep, "g", dst, &ResumeOptions{RequireChecksum: true})
+	assert.ErrorIs(t, err, ErrNotSupported)
+	fi, serr := os.Stat(dst)
+	require.NoError(t, serr)
+	assert.Zero(t, fi.Size())
+
+	hashing := startServer(t, embedded.Options{User: "u", Password: "p", EnableHASH: true})
+	ep = Endpoint{Addr: hashing.Addr, Config: &Config{User: "u", Password: "p"}}
+	res, err := UploadFile(testCtx(t), ep, local, "f", &ResumeOptions{RequireChecksum: true})
+	require.NoError(t, err)
+	assert.NotEqual(t, "size", res.Verified)
+	assert.NotEmpty(t, res.Verified)
+}
+
+// TestDownloadStaleLocalPart: the local part is not the remote file's
+// start, which the server's range checksum shows: it is replaced.
+func TestDownloadStaleLocalPart(t *testing.T) {
+	srv := startServer(t, embedded.Options{User: "u", Password: "p", EnableHASH: true})
+	ep := Endpoint{Addr: srv.Addr, Config: &Config{User: "u", Password: "p"}}
+	data := randomBytes(t, 2<<20)
+	require.NoError(t, os.WriteFile(filepath.Join(srv.Root, "f"), data, 0o644))
+	dst := filepath.Join(t.TempDir(), "f")
+	require.NoError(t, os.WriteFile(dst, bytes.Repeat([]byte("q"), 1<<20), 0o644))
+	res, err := DownloadFile(testCtx(t), ep, "f", dst, nil)
+	require.NoError(t, err)
+	assert.Empty(t, res.ResumedFrom)
+	assert.Equal(t, int64(len(data)), res.Sent)
+	got, err := os.ReadFile(dst)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(data, got))
+
+	// A good part is continued, and says how it was checked.
+	require.NoError(t, os.WriteFile(dst, data[:1<<20], 0o644))
+	res, err = DownloadFile(testCtx(t), ep, "f", dst, nil)
+	require.NoError(t, err)
+	assert.Equal(t, ResumedByRangeChecksum, res.ResumedFrom)
+	assert.Equal(t, int64(len(data)-1<<20), res.Sent)
+}
+
+// noSizeScript scripts a server without SIZE (502, as aioftp) that has
+// MLST: the size comes from MLST.
+func TestResumableHelpersWithoutSIZE(t *testing.T) {
+	content := []byte("no SIZE here, MLST instead")
+	mlst := func(sc *fakeScript, name string, size int) {
+		sc.expect("MLST " + name + "\r\n")
+		sc.send(fmt.Sprintf("250-Listing %s\r\n type=file;size=%d;modify=20240101000000; %s\r\n250 End\r\n", name, size, name))
+	}
+	t.Run("download", func(t *testing.T) {
+		srv := startFake(t, func(sc *fakeScript) {
+			sc.login("u", "p")
+			sc.expect("TYPE I\r\n")
+			sc.send("200 ok\r\n")
+			sc.expect("SIZE f\r\n")
+			sc.send("502 SIZE not implemented\r\n")
+			sc.expect("FEAT\r\n")
+			sc.send("211-Features:\r\n MLST type*;size*;modify*;\r\n EPSV\r\n211 End\r\n")
+			mlst(sc, "f", len(content))
+			sc.expect("EPSV\r\n")
+			sc.epsv()
+			sc.expect("RETR f\r\n")
+			sc.acceptData()
+			sc.send("150 ok\r\n")
+			sc.writeData(content)
+			sc.closeData()
+			sc.send("226 done\r\n")
+			sc.quit()
+		})
+		dst := filepath.Join(t.TempDir(), "f")
+		res, err := DownloadFile(fakeTestCtx(t), Endpoint{Addr: srv.Addr, Config: fakeConfig()}, "f", dst, nil)
+		require.NoError(t, err)
+		assert.Equal(t, int64(len(content)), res.Size)
+		assert.Equal(t, "size", res.Verified)
+		got, err := os.ReadFile(dst)
+		require.NoError(t, err)
+		assert.Equal(t, content, got)
+		srv.wait()
+	})
+	t.Run("upload", func(t *testing.T) {
+		srv := startFake(t, func(sc *fakeScript) {
+			sc.login("u", "p")
+			sc.expect("TYPE I\r\n")
+			sc.send("200 ok\r\n")
+			sc.expect("SIZE f\r\n")
+			sc.send("502 SIZE not implemented\r\n")
+			sc.expect("FEAT\r\n")
+			sc.send("211-Features:\r\n MLST type*;size*;modify*;\r\n EPSV\r\n211 End\r\n")
+			sc.expect("MLST f\r\n")
+			sc.send("550 f: no such file\r\n")
+			sc.expect("EPSV\r\n")
+			sc.epsv()
+			sc.expect("STOR f\r\n")
+			sc.acceptData()
+			sc.send("150 ok\r\n")
+			sc.readDataAll()
+			sc.send("226 done\r\n")
+			sc.expect("SIZE f\r\n")
+			sc.send("502 SIZE not implemented\r\n")
+			mlst(sc, "f", len(content))
+			sc.quit()
+		})
+		res, err := Upload(fakeTestCtx(t), Endpoint{Addr: srv.Addr, Config: fakeConfig()}, bytes.NewReader(content), int64(len(content)), "f", nil)
+		require.NoError(t, err)
+		assert.Equal(t, "size", res.Verified)
+		assert.Equal(t, int64(len(content)), res.Sent)
+		srv.wait()
+		assert.Equal(t, content, srv.upload(0))
+	})
+}
+
+// TestHashRangeWithRANG: where FEAT lists HASH and RANG, a range checksum
+// is RANG (inclusive end) then HASH, whose reply must name that range.
+func TestHashRangeWithRANG(t *testing.T) {
+	srv := startFake(t, func(sc *fakeScript) {
+		sc.login("u", "p")
+		sc.expect("FEAT\r\n")
+		sc.send("211-Features:\r\n HASH SHA-256*;MD5\r\n RANG STREAM\r\n211 End\r\n")
+		sc.expect("OPTS HASH SHA-256\r\n")
+		sc.send("200 SHA-256\r\n")
+		sc.expect("RANG 0 99\r\n")
+		sc.send("350 Restarting at 0. Ending byte set at 99\r\n")
+		sc.expect("HASH f\r\n")
+		sc.send("213 SHA-256 0-99 3ec2f0a1 f\r\n")
+		sc.expect("RANG 0 49\r\n")
+		sc.send("350 ok\r\n")
+		sc.expect("HASH f\r\n")
+		sc.send("213 SHA-256 0-99 3ec2f0a1 f\r\n") // the wrong range
+		sc.quit()
+	})
+	c := dialFake(t, srv, nil)
+	ctx := fakeTestCtx(t)
+	sum, err := c.HashRange(ctx, "f", HashSHA256, 0, 100)
+	require.NoError(t, err)
+	assert.Equal(t, "3ec2f0a1", sum)
+	_, err = c.HashRange(ctx, "f", HashSHA256, 0, 50)
+	var pe *ProtocolError
+	assert.True(t, errors.As(err, &pe), "got %v", err)
+	require.NoError(t, c.Close())
+	srv.wait()
+}
