@@ -11,6 +11,8 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -235,4 +237,40 @@ func TestTranscriptRefusalWinsOverDataConnection(t *testing.T) {
 		lines = append(lines[:5], lines[6:]...)
 	}
 	assert.Equal(t, []string{"TYPE I", "EPSV", "RETR missing", "EPSV", "RETR f", "QUIT"}, lines[min(2, len(lines)):])
+}
+
+// TestTranscriptDownloadFileResumeOrder: the resumable helper continues a
+// local part with EPSV, REST and RETR in that order.
+func TestTranscriptDownloadFileResumeOrder(t *testing.T) {
+	content := []byte("0123456789")
+	srv := startFake(t, func(sc *fakeScript) {
+		sc.login("u", "p")
+		sc.expect("TYPE I\r\n")
+		sc.send("200 ok\r\n")
+		sc.expect("SIZE f\r\n")
+		sc.send("213 10\r\n")
+		sc.expect("FEAT\r\n")
+		sc.send("211-Features:\r\n EPSV\r\n211 End\r\n")
+		sc.expect("EPSV\r\n")
+		sc.epsv()
+		sc.expect("REST 4\r\n")
+		sc.send("350 restarting at 4\r\n")
+		sc.expect("RETR f\r\n")
+		sc.acceptData()
+		sc.send("150 Opening BINARY mode data connection for f (10 bytes)\r\n")
+		sc.writeData(content[4:])
+		sc.closeData()
+		sc.send("226 done\r\n")
+		sc.quit()
+	})
+	local := filepath.Join(t.TempDir(), "f")
+	require.NoError(t, os.WriteFile(local, content[:4], 0o644))
+	res, err := DownloadFile(fakeTestCtx(t), Endpoint{Addr: srv.Addr, Config: fakeConfig()}, "f", local, nil)
+	require.NoError(t, err)
+	assert.Equal(t, ResumedLocalFile, res.ResumedFrom)
+	got, err := os.ReadFile(local)
+	require.NoError(t, err)
+	assert.Equal(t, content, got)
+	srv.wait()
+	wantCommands(t, srv, "TYPE I", "SIZE f", "FEAT", "EPSV", "REST 4", "RETR f", "QUIT")
 }

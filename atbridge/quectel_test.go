@@ -638,6 +638,9 @@ func TestQuectelSettingsDriveClient(t *testing.T) {
 	require.Contains(t, log.String(), `send="TYPE I"`)
 	require.Contains(t, log.String(), `send="REST 500"`)
 	require.Regexp(t, `send="(EPRT|PORT) `, log.String())
+	// REST right before RETR (RFC 959), after EPRT/PORT: BSD-derived
+	// servers forget the restart point on any other command.
+	require.Regexp(t, `send="(EPRT|PORT) [^\n]*\n(.*\n)*.*send="REST 500"[^\n]*\n(.*reply[^\n]*\n)*.*send="RETR f.txt"`, log.String())
 	require.NotRegexp(t, `send=(EPSV|PASV)`, log.String())
 	// The working directory survives the new login.
 	p.cmd(`AT+QFTPMKDIR="sub"`, "OK", "+QFTPMKDIR: 0,0")
