@@ -236,3 +236,41 @@ func TestSegmentedDownloadWithLyingSize(t *testing.T) {
 	require.NoError(t, serr)
 	assert.LessOrEqual(t, fi.Size(), int64(10), "the local file grew to %d bytes", fi.Size())
 }
+
+// TestDownloadLongerThanAnnounced: the 150 reply announces 10 bytes and the
+// server sends 64 KiB: no byte past the tenth is returned.
+func TestDownloadLongerThanAnnounced(t *testing.T) {
+	big := bytes.Repeat([]byte("w"), 64<<10)
+	srv := startFake(t, func(sc *fakeScript) {
+		sc.login("u", "p")
+		sc.expect("TYPE I\r\n")
+		sc.send("200 ok\r\n")
+		sc.expect("EPSV\r\n")
+		sc.epsv()
+		sc.expect("RETR f\r\n")
+		sc.acceptData()
+		sc.send("150 Opening BINARY mode data connection for f (10 bytes)\r\n")
+		sc.writeData(big)
+		sc.expect("ABOR\r\n")
+		sc.send("426 aborted\r\n226 abort done\r\n")
+		sc.quit()
+	})
+	c := dialFake(t, srv, nil)
+	r, err := c.Retrieve(fakeTestCtx(t), "f")
+	require.NoError(t, err)
+	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	require.NoError(t, err)
+	defer f.Close()
+	n, err := io.Copy(f, r)
+	assert.Equal(t, int64(10), n)
+	var le *LengthError
+	require.True(t, errors.As(err, &le), "got %v", err)
+	assert.Equal(t, "150 reply", le.Source)
+	assert.True(t, errors.Is(err, ErrVerify))
+	fi, err := f.Stat()
+	require.NoError(t, err)
+	assert.Equal(t, int64(10), fi.Size())
+	r.Close()
+	require.NoError(t, c.Close())
+	srv.wait()
+}

@@ -756,8 +756,21 @@ func (r *Reader) checkLength() error {
 	return nil
 }
 
-// overlong is called when the expected length has been read: it reports
-// whether more data follows (then the transfer is aborted).
+// bound is the most the stream may carry: the expected size, else the
+// size in the 150 reply (whichever way the server counts after REST, the
+// part after the offset is no longer), -1 when none is known.
+func (r *Reader) bound() (int64, string) {
+	switch {
+	case r.expect >= 0:
+		return r.expect, "expected size"
+	case r.announced >= 0:
+		return r.announced, "150 reply"
+	}
+	return -1, ""
+}
+
+// overlong is called when the bound has been read: it reports whether
+// more data follows (then the transfer is aborted).
 func (r *Reader) overlong() error {
 	var one [1]byte
 	r.t.armDeadline()
@@ -768,8 +781,9 @@ func (r *Reader) overlong() error {
 		}
 		return r.end(err)
 	}
+	bound, source := r.bound()
 	r.eof = true
-	r.err = &LengthError{Command: r.t.line, Want: r.expect, Got: r.expect + 1, Source: "expected size"}
+	r.err = &LengthError{Command: r.t.line, Want: bound, Got: bound + 1, Source: source}
 	r.t.abort()
 	return r.err
 }
@@ -786,9 +800,9 @@ func (r *Reader) Read(p []byte) (int, error) {
 	if r.eof {
 		return 0, r.err
 	}
-	if r.expect >= 0 {
-		left := r.expect - r.n
-		if left == 0 {
+	if bound, _ := r.bound(); bound >= 0 {
+		left := bound - r.n
+		if left <= 0 {
 			return 0, r.overlong()
 		}
 		if int64(len(p)) > left {
@@ -829,10 +843,11 @@ func (r *Reader) end(err error) error {
 // w that implements io.ReaderFrom (an *os.File, a *net.TCPConn, an upload
 // Writer), w reads straight from the socket, which reaches splice(2).
 func (r *Reader) WriteTo(w io.Writer) (int64, error) {
-	if r.expect < 0 || r.closed || r.eof {
+	bound, _ := r.bound()
+	if bound < 0 || r.closed || r.eof {
 		return r.writeTo(w, -1)
 	}
-	n, err := r.writeTo(w, r.expect-r.n)
+	n, err := r.writeTo(w, max(bound-r.n, 0))
 	if err == nil && !r.eof {
 		// The expected length arrived: the stream must end here.
 		if err = r.overlong(); err == io.EOF {
