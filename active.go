@@ -18,6 +18,10 @@ import (
 // connection from the peer followed before the accept timeout.
 var ErrForeignDataConnection = errors.New("ftp: data connection from a foreign host refused")
 
+// maxForeignShown is how many refused foreign peers an error names; it
+// counts the rest.
+const maxForeignShown = 3
+
 // listenActive opens the listener for one active transfer.
 func (c *Conn) listenActive(ctx context.Context) (*net.TCPListener, error) {
 	if c.proxied {
@@ -104,23 +108,31 @@ func (c *Conn) acceptActive(ctx context.Context, l *net.TCPListener) (net.Conn, 
 	l.SetDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { l.SetDeadline(aLongTimeAgo) })
 	defer stop()
-	var foreign []string
+	var foreign []string // the first few, for the error
+	refused := 0
 	for {
 		nc, err := l.AcceptTCP()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("ftp: active data connection: %w", ctx.Err())
 			}
-			if len(foreign) > 0 {
-				return nil, dataConnErrorf(ErrForeignDataConnection, "%v: from %s", ErrForeignDataConnection, strings.Join(foreign, ", "))
+			if refused > 0 {
+				from := strings.Join(foreign, ", ")
+				if refused > len(foreign) {
+					from += fmt.Sprintf(" and %d more", refused-len(foreign))
+				}
+				return nil, dataConnErrorf(ErrForeignDataConnection, "%v: %d from %s", ErrForeignDataConnection, refused, from)
 			}
 			return nil, dataConnErrorf(err, "ftp: active data connection: %v", err)
 		}
 		if ip := nc.RemoteAddr().(*net.TCPAddr).IP; ip.Equal(c.peer) {
 			return nc, nil
 		}
-		foreign = append(foreign, nc.RemoteAddr().String())
-		if c.cfg.Logger != nil {
+		if len(foreign) < maxForeignShown {
+			foreign = append(foreign, nc.RemoteAddr().String())
+		}
+		refused++
+		if c.cfg.Logger != nil && refused <= maxForeignShown {
 			c.cfg.Logger.Warn("ftp refused foreign data connection", "from", nc.RemoteAddr().String())
 		}
 		nc.Close()

@@ -102,7 +102,7 @@ type Config struct {
 	DataTimeout time.Duration
 
 	// Logger, when set, receives the control dialogue at debug level, with
-	// the argument of PASS masked.
+	// the arguments of PASS and ACCT masked.
 	Logger *slog.Logger
 
 	// Host, when set, is sent with HOST (RFC 7151) before logging in, to

@@ -41,8 +41,15 @@ type Conn struct {
 	// another goroutine waits for a reply bounds that wait (abortInFlight).
 	readLimit time.Time
 
-	opMu      sync.Mutex // held while a line is written or a reply read
-	closed    atomic.Bool
+	opMu   sync.Mutex // held while a line is written or a reply read
+	closed atomic.Bool
+	// gone is closed when the Conn closes (Close or abandon): waits that
+	// no deadline of the control connection reaches (a data connection's
+	// handshake, an accept) end with it.
+	gone      chan struct{}
+	goneOnce  sync.Once
+	dataMu    sync.Mutex
+	data      net.Conn // the open transfer's data connection, closed by Close
 	errMu     sync.Mutex
 	closeErr  error         // why the connection was closed, when not by Close
 	lingering chan struct{} // closed when an abandoned connection is fully shut
@@ -86,8 +93,11 @@ var aLongTimeAgo = time.Unix(1, 0)
 func validateArg(verb, arg string) error {
 	if strings.ContainsAny(arg, "\r\n\x00") || strings.ContainsAny(verb, "\r\n\x00 ") {
 		shown := fmt.Sprintf("%q", arg)
-		if strings.EqualFold(verb, "PASS") {
+		switch {
+		case strings.EqualFold(verb, "PASS"):
 			shown = "the password"
+		case strings.EqualFold(verb, "ACCT"):
+			shown = "the account"
 		}
 		return fmt.Errorf("ftp: %s: %w: %s contains CR, LF or NUL", strings.TrimSpace(verb), ErrInvalidArgument, shown)
 	}
@@ -95,10 +105,14 @@ func validateArg(verb, arg string) error {
 }
 
 // logLine returns the command line as it may be logged or put in an error:
-// the argument of PASS is masked.
+// the arguments of PASS and ACCT (an account is a second password) are
+// masked.
 func logLine(verb, arg string) string {
-	if strings.EqualFold(verb, "PASS") {
+	switch {
+	case strings.EqualFold(verb, "PASS"):
 		return "PASS ****"
+	case strings.EqualFold(verb, "ACCT"):
+		return "ACCT ****"
 	}
 	if arg == "" {
 		return verb
@@ -239,6 +253,7 @@ func (c *Conn) abandon(why error) {
 	if !c.closed.CompareAndSwap(false, true) {
 		return
 	}
+	c.markGone()
 	// Half-close and read until the server closes too (bounded), so that
 	// a command it has not run yet (a STOR that would truncate) is run or
 	// dropped before a retry on a new connection starts: waitAbandoned.
@@ -364,6 +379,9 @@ func (c *Conn) cmd(ctx context.Context, verb, arg string, want ...int) (Reply, e
 	if err != nil {
 		return r, err
 	}
+	if err := c.checkUnsolicited(line); err != nil {
+		return r, err
+	}
 	if !expect(r.Code, want) {
 		return r, &Error{Command: line, Code: r.Code, Msg: r.Message}
 	}
@@ -374,7 +392,8 @@ func (c *Conn) cmd(ctx context.Context, verb, arg string, want ...int) (Reply, e
 // returns the server's reply whatever its code: an error is returned only
 // for bad arguments and broken connections. It is the escape hatch for SITE
 // and vendor commands; commands that open a data connection must not be sent
-// this way. Quote("PASS x") is logged masked like the built-in login.
+// this way. Quote("PASS x") and Quote("ACCT x") are logged masked like the
+// built-in login.
 func (c *Conn) Quote(ctx context.Context, line string) (Reply, error) {
 	verb, arg, _ := strings.Cut(line, " ")
 	if verb == "" {
@@ -383,7 +402,27 @@ func (c *Conn) Quote(ctx context.Context, line string) (Reply, error) {
 	if err := c.send(ctx, verb, arg); err != nil {
 		return Reply{}, err
 	}
-	return c.readReply(ctx, logLine(verb, arg))
+	r, err := c.readReply(ctx, logLine(verb, arg))
+	if err == nil {
+		err = c.checkUnsolicited(logLine(verb, arg))
+	}
+	return r, err
+}
+
+// checkUnsolicited fails when more bytes arrived than the reply to the
+// command just sent: a reply no command asked for (queued replies after
+// a refused AUTH TLS, or something on the path injecting them) would be
+// taken as the answer to the next command and desynchronise the session.
+// Keepalive NOOPs are the one reason for replies in advance, and they are
+// counted.
+func (c *Conn) checkUnsolicited(line string) error {
+	if c.br.Buffered() == 0 || c.owedNoops > 0 {
+		return nil
+	}
+	extra, _ := c.br.Peek(min(c.br.Buffered(), 120))
+	err := fmt.Errorf("%w: %w", ErrUnsolicitedReply, &ProtocolError{Command: line, Reason: fmt.Sprintf("%d bytes arrived after the reply, with no command outstanding", c.br.Buffered()), Line: string(extra)})
+	c.abandon(err)
+	return err
 }
 
 // greet reads the greeting: 120 replies may precede 220; 421 and anything
@@ -591,9 +630,53 @@ func (c *Conn) Close() error {
 		cancel()
 	}
 	if c.closed.CompareAndSwap(false, true) {
+		c.markGone()
 		return c.nc.Close()
 	}
 	return nil
+}
+
+// markGone ends every wait that watches the Conn, and closes the open
+// transfer's data connection: Close from another goroutine stops a
+// transfer whatever it is waiting for.
+func (c *Conn) markGone() {
+	c.goneOnce.Do(func() {
+		if c.gone != nil {
+			close(c.gone)
+		}
+	})
+	c.dataMu.Lock()
+	if c.data != nil {
+		c.data.Close()
+	}
+	c.dataMu.Unlock()
+}
+
+// setData records the open transfer's data connection (nil when none).
+func (c *Conn) setData(nc net.Conn) {
+	c.dataMu.Lock()
+	c.data = nc
+	c.dataMu.Unlock()
+	if nc != nil && c.closed.Load() {
+		nc.Close()
+	}
+}
+
+// watchGone cancels cancel when the Conn closes; the returned function
+// ends the watch.
+func (c *Conn) watchGone(cancel func()) (stop func()) {
+	if c.gone == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-c.gone:
+			cancel()
+		case <-done:
+		}
+	}()
+	return func() { close(done) }
 }
 
 // itoa64 formats a byte offset for REST.

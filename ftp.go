@@ -81,7 +81,7 @@ func NewConn(ctx context.Context, nc net.Conn, cfg *Config) (*Conn, error) {
 }
 
 func newConn(ctx context.Context, nc net.Conn, cfg *Config, host string) (*Conn, error) {
-	c := &Conn{cfg: cfg}
+	c := &Conn{cfg: cfg, gone: make(chan struct{})}
 	c.setControl(nc)
 	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
 		c.peer = ta.IP

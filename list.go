@@ -179,6 +179,13 @@ func (c *Conn) readEntries(ctx context.Context, verb, arg string) ([]*Entry, err
 
 // NameList returns the names in a directory (NLST). Servers differ on
 // whether the names carry the directory's path.
+//
+// An empty directory is an empty listing, also from the servers (wu-ftpd,
+// IIS and others) that answer NLST of nothing with "450 No files found"
+// or a 550 that says so; any other 450 or 550 is the error it says (a
+// directory missing or unreadable). LIST and MLSD take no such answer:
+// their 450 and 550 are errors, since their servers list an empty
+// directory as an empty success.
 func (c *Conn) NameList(ctx context.Context, dir string) ([]string, error) {
 	var names []string
 	err := c.readListing(ctx, "NLST", dir, func(line string) {
@@ -186,7 +193,24 @@ func (c *Conn) NameList(ctx context.Context, dir string) ([]string, error) {
 			names = append(names, line)
 		}
 	})
+	if noFiles(err) && len(names) == 0 {
+		return nil, nil
+	}
 	return names, err
+}
+
+// noFiles reports whether a refusal of NLST means there was nothing to
+// list: 450 (RFC 959's "file unavailable", which NLST servers use for "no
+// files"), or a 550 whose text says that no files were found.
+func noFiles(err error) bool {
+	var fe *Error
+	if !errors.As(err, &fe) {
+		return false
+	}
+	m := strings.ToLower(fe.Msg)
+	none := strings.Contains(m, "no files") || strings.Contains(m, "no such files") || strings.Contains(m, "file not found") && strings.Contains(m, "no ")
+	return fe.Code == StatusFileActionIgnored && !mentionsPermission(fe.Msg) && (none || !mentionsMissing(fe.Msg)) ||
+		fe.Code == StatusFileUnavailable && none
 }
 
 // readListing runs a listing command and hands each line to fn.

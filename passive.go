@@ -85,10 +85,12 @@ func (c *Conn) passiveAddrs(ctx context.Context) ([]string, error) {
 			return []string{net.JoinHostPort(peer, strconv.Itoa(port))}, nil
 		}
 		var fe *Error
-		if !errors.As(err, &fe) || fe.Code/100 != 5 {
+		if !errors.As(err, &fe) || c.usable() != nil {
 			return nil, err
 		}
-		// 500/501/502 and the like: this server has no EPSV.
+		// 500/501/502 and the like, or an answer that is not 229 at all
+		// (a 314, a 200): this server has no working EPSV. PASV from now
+		// on, as curl does.
 		c.epsvOff = true
 	}
 	if server != nil && server.To4() == nil {

@@ -121,6 +121,12 @@ var (
 	// ErrNotSupported is matched by errors for commands or features the
 	// server does not offer (502/504 replies and features absent from FEAT).
 	ErrNotSupported = errors.New("not supported by the server")
+
+	// ErrUnsolicitedReply is matched when the server sent more than the
+	// reply to the command outstanding: a queued or injected reply that
+	// would be read as the answer to the next command. The connection is
+	// closed.
+	ErrUnsolicitedReply = errors.New("ftp: reply with no command outstanding")
 	// ErrInvalidArgument is matched by errors for arguments that would break
 	// the command line: CR, LF or NUL anywhere in them.
 	ErrInvalidArgument = errors.New("invalid argument")
@@ -187,7 +193,13 @@ func (rr *replyReader) readLine() (string, error) {
 	if n := len(buf); n > 0 && buf[n-1] == '\r' {
 		buf = buf[:n-1]
 	}
-	return stripTelnet(buf), nil
+	line := stripTelnet(buf)
+	if strings.IndexByte(line, 0) >= 0 {
+		// As curl: a NUL ends a C string early, so a line holding one
+		// reads differently to different parsers ("230 logged\0 in").
+		return "", &ProtocolError{Reason: "reply line contains a NUL byte", Line: shorten(strings.ReplaceAll(line, "\x00", `\0`))}
+	}
+	return line, nil
 }
 
 // Telnet bytes that may appear in a control stream (RFC 854).

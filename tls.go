@@ -122,13 +122,37 @@ func (c *Conn) sealSessions() {
 	}
 }
 
-// handshake runs a TLS client handshake over nc within ctx.
-func handshake(ctx context.Context, nc net.Conn, tc *tls.Config, what string) (*tls.Conn, error) {
+// handshake runs a TLS client handshake over nc within ctx and, when
+// limit > 0, within limit: a peer that accepts and stays silent must not
+// hold the caller for ever. On failure nc is closed.
+func handshake(ctx context.Context, nc net.Conn, tc *tls.Config, what string, limit time.Duration) (*tls.Conn, error) {
+	if limit > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, limit)
+		defer cancel()
+	}
 	tlsConn := tls.Client(nc, tc)
 	if err := tlsConn.HandshakeContext(ctx); err != nil {
+		nc.Close()
+		if errors.Is(err, context.DeadlineExceeded) && limit > 0 && ctx.Err() != nil {
+			err = fmt.Errorf("no handshake within %v: %w", limit, err)
+		}
 		return nil, &TLSError{Op: what, Err: err}
 	}
 	return tlsConn, nil
+}
+
+// controlHandshakeLimit bounds a handshake on the control connection: it
+// waits for the server as a reply does.
+func (c *Conn) controlHandshakeLimit() time.Duration { return c.cfg.replyTimeout() }
+
+// dataHandshakeLimit bounds a data connection's handshake: DataTimeout,
+// the idle limit of data connections, else the reply timeout.
+func (c *Conn) dataHandshakeLimit() time.Duration {
+	if d := c.cfg.dataTimeout(); d > 0 {
+		return d
+	}
+	return c.cfg.replyTimeout()
 }
 
 // TLSError reports a failed TLS handshake or TLS negotiation.
@@ -143,7 +167,7 @@ func (e *TLSError) Unwrap() error { return e.Err }
 
 // startImplicitTLS wraps a fresh control connection in TLS before the greeting.
 func (c *Conn) startImplicitTLS(ctx context.Context) error {
-	tlsConn, err := handshake(ctx, c.nc, c.tlsConf, "control")
+	tlsConn, err := handshake(ctx, c.nc, c.tlsConf, "control", c.controlHandshakeLimit())
 	if err != nil {
 		return err
 	}
@@ -163,6 +187,12 @@ func (c *Conn) setControl(nc net.Conn) {
 // when the caller allowed plain text.
 func (c *Conn) authTLS(ctx context.Context) error {
 	r, err := c.cmd(ctx, "AUTH", "TLS", StatusAuthOK)
+	if errors.Is(err, ErrUnsolicitedReply) {
+		// Replies queued behind the answer to AUTH (a refusal, or 234):
+		// whoever sent them would have the next command answered for
+		// the server.
+		return fmt.Errorf("%w: %w", ErrPipelinedTLS, err)
+	}
 	if err != nil {
 		var fe *Error
 		if errors.As(err, &fe) {
@@ -182,7 +212,7 @@ func (c *Conn) authTLS(ctx context.Context) error {
 		c.abandon(err)
 		return err
 	}
-	tlsConn, err := handshake(ctx, c.nc, c.tlsConf, "AUTH TLS")
+	tlsConn, err := handshake(ctx, c.nc, c.tlsConf, "AUTH TLS", c.controlHandshakeLimit())
 	if err != nil {
 		c.abandon(err)
 		return err
@@ -253,15 +283,14 @@ func (c *Conn) protectData(ctx context.Context, data net.Conn) (net.Conn, error)
 		return data, nil
 	}
 	if !coalesceTLSWrites {
-		tlsConn, err := handshake(ctx, data, c.tlsConf, "data")
+		tlsConn, err := handshake(ctx, data, c.tlsConf, "data", c.dataHandshakeLimit())
 		if err != nil {
-			data.Close()
 			return nil, dataConnErrorf(err, "%v", err)
 		}
 		return tlsConn, nil
 	}
 	cc := newCoalescingConn(data)
-	tlsConn, err := handshake(ctx, cc, c.tlsConf, "data")
+	tlsConn, err := handshake(ctx, cc, c.tlsConf, "data", c.dataHandshakeLimit())
 	if err == nil {
 		// TLS 1.3 ends the handshake with our Finished, which nothing
 		// after it would push out before the first large write.

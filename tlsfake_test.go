@@ -34,6 +34,7 @@ type tlsFake struct {
 	reuse  bool          // data connections must resume a session (else 425)
 	pause  time.Duration // before an upload is read
 	reject string        // RETR of this name: data handshake cut, then 550
+	silent bool          // data connections are accepted, never answered
 	// late, when set, is sent as a record on every data connection right
 	// after its handshake. It stands in for the session tickets of an
 	// OpenSSL server, which sends them once it has read the client's
@@ -189,6 +190,8 @@ func (f *tlsFake) session(ctl *tls.Conn, conf *tls.Config) {
 			dataLn = nil
 			f.transfer(verb, arg, ln, conf, reply)
 			ln.Close()
+		case "ABOR":
+			reply("225 nothing to abort")
 		case "QUIT":
 			reply("221 bye")
 			return
@@ -208,6 +211,12 @@ func (f *tlsFake) transfer(verb, name string, ln net.Listener, conf *tls.Config,
 	}
 	defer raw.Close()
 	raw.SetDeadline(time.Now().Add(10 * time.Second))
+	if f.silent {
+		// Hold the connection without a word until the client gives up.
+		io.Copy(io.Discard, raw)
+		reply("425 no TLS handshake on the data connection")
+		return
+	}
 	if verb == "RETR" && name == f.reject {
 		// The handshake began (the ClientHello is read), then the
 		// server refuses the command and drops the connection.

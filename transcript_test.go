@@ -975,27 +975,37 @@ func TestTranscriptHostileReplies(t *testing.T) {
 			assert.ErrorIs(t, c.NoOp(ctx), ErrClosed)
 		})
 	}
-	t.Run("NUL bytes", func(t *testing.T) {
+	// A NUL in a reply line is a protocol error, as in curl: "230 logged\0
+	// in" reads as a login to one parser and as "230 logged" to another.
+	for _, nul := range []string{"230 logged\x00 in\r\n", "200-\x00\r\n200 end\r\n", "2\x0000 NUL in the code\r\n", "200-a\r\n\x00\x00\r\n200 end\r\n"} {
+		t.Run(fmt.Sprintf("NUL bytes %q", nul), func(t *testing.T) {
+			srv := startFake(t, func(sc *fakeScript) {
+				sc.login("u", "p")
+				sc.expect("NOOP\r\n")
+				sc.send(nul)
+				sc.expectEOF()
+			})
+			c := dialFake(t, srv, nil)
+			ctx := fakeTestCtx(t)
+			err := c.NoOp(ctx)
+			var pe *ProtocolError
+			require.ErrorAs(t, err, &pe)
+			assert.ErrorIs(t, c.NoOp(ctx), ErrClosed)
+		})
+	}
+	t.Run("NUL in the password reply", func(t *testing.T) {
 		srv := startFake(t, func(sc *fakeScript) {
-			sc.login("u", "p")
-			sc.expect("NOOP\r\n")
-			sc.send("200 ok\x00with\x00NULs\r\n")
-			sc.expect("SITE X\r\n")
-			sc.send("200-\x00\r\n\x00\x00\r\n200 \x00end\r\n")
-			sc.expect("SITE Y\r\n")
-			sc.send("2\x0000 NUL in the code\r\n")
+			sc.send("220 ready\r\n")
+			sc.expect("USER u\r\n")
+			sc.send("331 password\r\n")
+			sc.expect("PASS p\r\n")
+			sc.send("230 logged\x00 in\r\n")
 			sc.expectEOF()
 		})
-		c := dialFake(t, srv, nil)
-		ctx := fakeTestCtx(t)
-		require.NoError(t, c.NoOp(ctx))
-		r, err := c.Quote(ctx, "SITE X")
-		require.NoError(t, err)
-		assert.Equal(t, Reply{Code: 200, Message: "\x00\n\x00\x00\n\x00end"}, r)
-		_, err = c.Quote(ctx, "SITE Y")
+		_, err := Dial(fakeTestCtx(t), srv.Addr, fakeConfig())
 		var pe *ProtocolError
 		require.ErrorAs(t, err, &pe)
-		assert.ErrorIs(t, c.NoOp(ctx), ErrClosed)
+		srv.wait()
 	})
 }
 

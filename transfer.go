@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +43,7 @@ type transfer struct {
 	kaStop, kaDone chan struct{} // the keepalive goroutine, when running
 	idle           time.Duration // Config.DataTimeout in force, 0 for none
 	done           bool          // the final reply was read
+	final          error         // its verdict, when read before the data
 	offset         int64         // the REST offset the transfer started at
 	upload         bool          // data goes to the server
 	stopCtx        func() bool
@@ -104,6 +106,9 @@ func (c *Conn) openData(ctx context.Context, verb, arg string, offset int64, bin
 		t.offset = offset
 		t.idle = c.cfg.dataTimeout()
 		t.stopCtx = c.watchData(ctx, t.data)
+		if t.data != nil {
+			c.setData(t.data)
+		}
 		c.busy.Store(true)
 		t.startKeepalive()
 		return t, nil
@@ -248,6 +253,7 @@ func (c *Conn) openActive(ctx context.Context, verb, arg string, offset int64) (
 func (c *Conn) establish(ctx context.Context, line string, connect func(context.Context) (net.Conn, error), stopConnect func()) (t *transfer, dataFailed bool, err error) {
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer c.watchGone(cancel)() // Close from another goroutine ends the wait
 	conns := make(chan dialResult, 1)
 	go func() {
 		nc, err := connect(cctx)
@@ -273,20 +279,60 @@ func (c *Conn) establish(ctx context.Context, line string, connect func(context.
 		c.endAbortInFlight()
 	}
 	started := rep.err == nil && rep.r.Class() == 1
-	if !connected {
-		if !started {
-			// Refused, failed or already complete: stop connecting.
-			cancel()
-			stopConnect()
-			if res := <-conns; res.nc != nil {
-				res.nc.Close()
+	if !connected && started {
+		// The server said 1xx and its data connection is still to come;
+		// it may give up on it meanwhile and say so (150 then 425, or
+		// 421): the control connection is watched while waiting.
+		var later *replyResult
+		conn, later = c.awaitConnect(ctx, line, conns)
+		if later != nil {
+			// The final reply came before the data connection was seen.
+			// After a 2xx the connection must be there (the server sent
+			// everything already); after an error it may be too, a
+			// moment late: then its data is read to its end, and the
+			// reply is the transfer's verdict.
+			var ok bool
+			if later.err == nil {
+				conn, ok = <-conns, true
+			} else if _, isReply := later.err.(*Error); isReply {
+				grace := time.NewTimer(lateConnectGrace)
+				select {
+				case conn = <-conns:
+					ok = true
+				case <-grace.C:
+				}
+				grace.Stop()
 			}
-			if rep.err != nil {
-				return nil, false, rep.err
+			switch {
+			case ok && conn.err == nil:
+				t = &transfer{c: c, line: line, prelim: rep.r, data: conn.nc, done: true, final: later.err}
+				_, t.tls = conn.nc.(*tls.Conn)
+				return t, false, nil
+			case ok && later.err == nil:
+				// Sent, says the server; lost, says the data connection.
+				return nil, true, conn.err
+			case ok:
+				connected = true // and failed: the reply decides below
+				rep = *later
+			default:
+				rep = *later
 			}
-			return &transfer{c: c, line: line, prelim: rep.r, done: true}, false, nil
+			started = false
+		} else {
+			connected = true
 		}
-		conn = <-conns
+	}
+	if !connected {
+		// Refused, failed or already complete: stop connecting.
+		cancel()
+		stopConnect()
+		if res := <-conns; res.nc != nil {
+			res.nc.Close()
+		}
+		if rep.err != nil {
+			return nil, false, rep.err
+		}
+		return &transfer{c: c, line: line, prelim: rep.r, done: true}, false, nil
 	}
 	if !started && conn.nc != nil {
 		conn.nc.Close()
@@ -334,6 +380,69 @@ func (c *Conn) establish(ctx context.Context, line string, connect func(context.
 	return t, false, nil
 }
 
+// lateConnectGrace is how long a data connection may lag behind a final
+// reply that overtook it: the scheduling of the goroutine that reports it,
+// not the network.
+const lateConnectGrace = 100 * time.Millisecond
+
+// awaitConnect waits for the data connection of a transfer command the
+// server answered with 1xx, watching the control connection meanwhile:
+// a reply that comes first (a 425 or 421 after the 150, or a final 2xx)
+// is returned as later, and the caller stops connecting. Further 1xx
+// replies are skipped. The watch peeks, so nothing is consumed when the
+// data connection wins.
+func (c *Conn) awaitConnect(ctx context.Context, line string, conns <-chan dialResult) (dialResult, *replyResult) {
+	for range 100 {
+		peeked := make(chan error, 1)
+		go func() {
+			c.opMu.Lock()
+			defer c.opMu.Unlock()
+			_, err := c.br.Peek(1)
+			peeked <- err
+		}()
+		var res dialResult
+		won := false
+		select {
+		case res = <-conns:
+			won = true
+		case <-peeked:
+			peeked <- nil // for the drain below
+			select {
+			case res = <-conns: // both ready: the data connection wins
+				won = true
+			default:
+			}
+		}
+		if won {
+			// Stop the peek; the deadline returns to none after it.
+			c.deadlineMu.Lock()
+			c.nc.SetReadDeadline(aLongTimeAgo)
+			c.deadlineMu.Unlock()
+			<-peeked
+			c.deadlineMu.Lock()
+			if !c.cancelled {
+				c.nc.SetReadDeadline(time.Time{})
+			}
+			c.deadlineMu.Unlock()
+			return res, nil
+		}
+		<-peeked
+		// Something came on the control connection first (or it failed:
+		// reading the reply says which).
+		r, err := c.readReply(ctx, line)
+		if err == nil && r.Class() == 1 {
+			continue
+		}
+		if err == nil && r.Class() != 2 {
+			err = &Error{Command: line, Code: r.Code, Msg: r.Message}
+		}
+		return dialResult{}, &replyResult{r, err}
+	}
+	err := &ProtocolError{Command: line, Reason: "too many preliminary replies"}
+	c.abandon(err)
+	return dialResult{}, &replyResult{Reply{}, err}
+}
+
 // refusedOnItsOwn reports whether a final reply to a transfer command is a
 // refusal for the server's own reasons (a missing file, no permission), as
 // opposed to one about the data connection (425, 426) or none at all.
@@ -362,8 +471,13 @@ func (c *Conn) readPrelim(ctx context.Context, line string) (Reply, error) {
 // keepalive NOOPs sent while the data flowed (200, which no transfer
 // command answers).
 func (c *Conn) readOwed(ctx context.Context, line string) (Reply, error) {
+	return c.readOwedWithin(ctx, line, c.cfg.replyTimeout())
+}
+
+// readOwedWithin is readOwed with a time limit for each reply (0: none).
+func (c *Conn) readOwedWithin(ctx context.Context, line string, within time.Duration) (Reply, error) {
 	for {
-		r, err := c.readReply(ctx, line)
+		r, err := c.readReplyWithin(ctx, line, within)
 		if err != nil || r.Code != StatusCommandOK || c.owedNoops == 0 {
 			return r, err
 		}
@@ -384,10 +498,22 @@ func (c *Conn) drainNoops(ctx context.Context) error {
 }
 
 // readFinal reads the reply that ends a transfer, skipping further 1xx
-// replies (restart markers), and checks it is a success.
+// replies (restart markers), and checks it is a success. ReplyTimeout
+// bounds the whole of it, 1xx replies included: a server that sends a 110
+// every few seconds does not keep the call alive.
 func (c *Conn) readFinal(ctx context.Context, line string) (Reply, error) {
+	limit := c.cfg.replyTimeout()
+	deadline := time.Now().Add(limit)
 	for range 100 {
-		r, err := c.readOwed(ctx, line)
+		within := limit
+		if limit > 0 {
+			if within = time.Until(deadline); within <= 0 {
+				err := &ProtocolError{Command: line, Reason: fmt.Sprintf("no final reply within %v, only preliminary ones", limit)}
+				c.abandon(err)
+				return Reply{}, err
+			}
+		}
+		r, err := c.readOwedWithin(ctx, line, within)
 		if err != nil {
 			return r, err
 		}
@@ -427,15 +553,27 @@ func (c *Conn) abortCommand(ctx context.Context, line string, finalRead bool) er
 	return err
 }
 
-// abortContext bounds the replies owed after ABOR. A caller that gave up
-// (some servers hold ABOR until their own data accept times out) waits
-// less.
+// abortGrace is how long the ABOR of a caller who has given up may take:
+// long enough for a server that answers at once to keep the connection
+// in step (a pooled connection survives a cancelled transfer), short
+// enough that the caller is not held.
+const abortGrace = time.Second
+
+// abortContext bounds the replies owed after ABOR: by the abort time
+// limit and the caller's deadline, or, for a caller who has given up
+// already, by abortGrace. A server that does not answer in time has its
+// connection closed (abandon: without QUIT, after the server has seen the
+// end of it).
 func (c *Conn) abortContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	limit := c.abortTimeout()
 	if ctx.Err() != nil {
-		limit = min(limit, 2*time.Second)
+		return context.WithTimeout(context.WithoutCancel(ctx), min(c.abortTimeout(), abortGrace))
 	}
-	return context.WithTimeout(context.WithoutCancel(ctx), limit)
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.abortTimeout())
+	if d, ok := ctx.Deadline(); ok {
+		actx, cancel2 := context.WithDeadline(actx, d)
+		return actx, func() { cancel2(); cancel() }
+	}
+	return actx, cancel
 }
 
 // readAborted reads what a transfer command owes once ABOR is sent: its
@@ -546,10 +684,12 @@ func (t *transfer) finish() error {
 	}
 	t.stopCtx()
 	defer t.c.busy.Store(false)
-	var err error
+	err := t.final
 	if !t.done {
 		t.done = true
-		_, err = t.c.readFinal(context.WithoutCancel(t.ctx), t.line)
+		// The caller's context still bounds the wait: a server that took
+		// the data and never confirms it must not hold the call.
+		_, err = t.c.readFinal(t.ctx, t.line)
 	}
 	if closed != nil {
 		// The server closes its side once it has read the end of the
@@ -563,6 +703,7 @@ func (t *transfer) finish() error {
 		}
 		grace.Stop()
 	}
+	t.c.setData(nil)
 	return err
 }
 
@@ -623,6 +764,7 @@ func (t *transfer) abort() error {
 	t.stopKeepalive()
 	if t.data != nil {
 		t.data.Close()
+		t.c.setData(nil)
 	}
 	t.stopCtx()
 	finalRead := t.done
@@ -636,6 +778,11 @@ func (t *transfer) abort() error {
 func (t *transfer) dataErr(err error) error {
 	if ctxErr := t.ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("ftp: %s: %w", t.line, ctxErr)
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) && t.idle > 0 {
+		// Only the data connection has a deadline: a zero-copy copy
+		// reports it as the file's ("write out.bin: i/o timeout").
+		return dataConnErrorf(err, "ftp: %s: data connection: no data moved for %v (DataTimeout)", t.line, t.idle)
 	}
 	return dataConnErrorf(err, "ftp: %s: data connection: %v", t.line, err)
 }
