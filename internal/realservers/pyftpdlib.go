@@ -9,16 +9,19 @@ import (
 
 // Pyftpdlib is pyftpdlib 1.5.7 (Debian: python3-pyftpdlib, with
 // python3-openssl for TLS) under Debian's python3: one process per address,
-// in the foreground, running pyftpdlib_server.py, which binds as root and
-// then switches to the user. The user is pyftpdlib's own (DummyAuthorizer)
-// with every right, MFMT included; home is the served directory. Explicit
-// TLS (PyOpenSSL, TLS 1.3) is required on the control and data
-// connections, without requiring data connections to resume the control
-// connection's session. It has MLSD, MLST, MFMT, EPSV and EPRT, and lists
-// dotfiles. Quirk: over TLS 1.3 it reads an upload until the client's
-// close, and a close that reaches it as a reset (the client closing before
-// reading the server's TLS session tickets) leaves a truncated file behind
-// a 226 reply. pyftpdlib has no implicit TLS.
+// in the foreground, running pyftpdlib_server.py, which binds as root, then
+// switches to the user and forks a process per session
+// (MultiprocessFTPServer): pyftpdlib's single-process server can lose a
+// session's new active-mode data socket when another session closes one
+// that had the same fd number (ABOR), and never answers that EPRT. The
+// user is pyftpdlib's own (DummyAuthorizer) with every right, MFMT
+// included; home is the served directory. Explicit TLS (PyOpenSSL, TLS
+// 1.3) is required on the control and data connections, without requiring
+// data connections to resume the control connection's session. It has
+// MLSD, MLST, MFMT, EPSV and EPRT, and lists dotfiles. Quirk: an upload
+// whose data connection ends in a reset (ECONNRESET) is taken as complete:
+// the file keeps what arrived and the reply is 226. pyftpdlib has no
+// implicit TLS.
 var Pyftpdlib = &Spec{
 	Name:  "pyftpdlib",
 	Modes: []TLSMode{Plain, Explicit},
