@@ -42,8 +42,10 @@ else
       awk -v RS= -v ORS='\n\n' '/deb\.debian\.org/' /etc/apt/sources.list.d/debian.sources |
         grep -v '^#' | sed -E 's/^Types:.*/Types: deb-src/'
     elif [ -f /etc/apt/sources.list ]; then
-      grep -E '^deb +[^ ]*deb\.debian\.org' /etc/apt/sources.list | sed -E 's/^deb /deb-src /' |
-        awk '{ printf "Types: deb-src\nURIs: %s\nSuites: %s\nComponents:", $2, $3; for (i = 4; i <= NF; i++) printf " %s", $i; printf "\n\n" }'
+      # One-line entries, their [options] dropped.
+      grep -E '^deb +(\[[^]]*\] +)?[^ ]*deb\.debian\.org' /etc/apt/sources.list |
+        sed -E 's/^deb +(\[[^]]*\] +)?//' |
+        awk '{ printf "Types: deb-src\nURIs: %s\nSuites: %s\nComponents:", $1, $2; for (i = 3; i <= NF; i++) printf " %s", $i; printf "\n\n" }'
     fi
   } >"$new_src"
   if ! grep -q '^URIs:' "$new_src"; then
@@ -164,7 +166,9 @@ CONFIG
 # same config.
 build_busybox() {
   local dir="$root/busybox" dsc want tmp src line name
-  dsc=$(apt-get source --print-uris -qq busybox 2>/dev/null | grep -o "busybox_[^' ]*\.dsc" | head -1 || true)
+  # The .dsc's name, URL-decoded: the source version.
+  dsc=$(apt-get source --print-uris -qq busybox 2>/dev/null | grep -o "busybox_[^' ]*\.dsc" | head -1 |
+    sed -e 's/%2[bB]/+/g' -e 's/%3[aA]/:/g' || true)
   if [ -z "$dsc" ]; then
     echo "install-servers.sh: apt-get source finds no busybox (no deb-src entry?)" >&2
     exit 1

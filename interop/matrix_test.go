@@ -101,7 +101,7 @@ func printMatrix(w io.Writer, took time.Duration) {
 		if r.took > 0 {
 			tm = fmt.Sprintf("%.1fs", r.took.Seconds())
 		}
-		fmt.Fprintf(w, "%-10s %-9s %-8s %-10s %6s  %s\n", r.server, r.mode, r.data, r.host, tm, oneLine(line, 240))
+		fmt.Fprintf(w, "%-10s %-9s %-8s %-10s %6s  %s\n", r.server, r.mode, r.data, r.host, tm, oneLine(line, 400))
 		switch r.status {
 		case "PASS":
 			pass++
@@ -285,7 +285,9 @@ func runCell(t *testing.T, e *env, s *realservers.Spec, m tlsMode, dm, host stri
 	notes := strings.Join(c.notes, ", ")
 	if len(failed) > 0 {
 		res.status = "FAIL"
-		res.detail = fmt.Sprintf("%s: %v", failed[0].step, failed[0].err)
+		// The first error is cut short so that the table still names
+		// every failed step.
+		res.detail = oneLine(fmt.Sprintf("%s: %v", failed[0].step, failed[0].err), 200)
 		if len(failed) > 1 {
 			var others []string
 			for _, f := range failed[1:] {
