@@ -402,6 +402,7 @@ type cell struct {
 	conn       *ftp.Conn
 	mlsd       bool
 	mirror     *mirrorState
+	pool       *ftp.Pool // the mirror steps', made by the first
 	notes      []string
 }
 
@@ -428,6 +429,9 @@ func (c *cell) run(ctx context.Context) []stepFailure {
 	defer func() {
 		if c.conn != nil {
 			c.conn.Close()
+		}
+		if c.pool != nil {
+			c.pool.Close()
 		}
 	}()
 	always := func() bool { return true }

@@ -55,8 +55,13 @@ type mirrorState struct {
 	upFailed, dnFailed bool
 }
 
+// mirrorPool returns the pool the mirror steps share, as one program's
+// mirrors would: the later ones reuse its idle connections. run closes it.
 func (c *cell) mirrorPool() *ftp.Pool {
-	return ftp.NewPool(c.addr, c.cfg, ftp.PoolOptions{MaxOpen: 4})
+	if c.pool == nil {
+		c.pool = ftp.NewPool(c.addr, c.cfg, ftp.PoolOptions{MaxOpen: 4})
+	}
+	return c.pool
 }
 
 func (c *cell) mirrorUp() error {
@@ -72,7 +77,6 @@ func (c *cell) mirrorUp() error {
 		return err
 	}
 	pool := c.mirrorPool()
-	defer pool.Close()
 	st, err := pool.MirrorUp(c.ctx, m.local, m.remote, nil)
 	if err != nil {
 		return fmt.Errorf("%w (stats %+v)", err, *st)
@@ -99,7 +103,6 @@ func (c *cell) mirrorDown() error {
 		c.note("MirrorDown from a tree put on disk")
 	}
 	pool := c.mirrorPool()
-	defer pool.Close()
 	st, err := pool.MirrorDown(c.ctx, m.remote, m.down, nil)
 	if err != nil {
 		return fmt.Errorf("%w (stats %+v)", err, *st)
@@ -127,7 +130,6 @@ func (c *cell) remirror(up bool) error {
 		return nil
 	}
 	pool := c.mirrorPool()
-	defer pool.Close()
 	var st *ftp.MirrorStats
 	var err error
 	if up {
