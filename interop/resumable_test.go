@@ -66,7 +66,8 @@ func (c *cell) downloadFileResume() error {
 	if err := sameBytes("the local copy", got, c.e.data); err != nil {
 		return fmt.Errorf("%w (DownloadFile reported %d bytes sent in %d attempts, resumed %v)", err, res.Sent, res.Attempts, res.Resumed)
 	}
-	return nil
+	// And the source is as it was.
+	return c.checkDisk(c.path("file.bin"), c.e.data)
 }
 
 // withState adds to the error of a failed transfer what the destination
@@ -104,7 +105,12 @@ func (c *cell) uploadFileResume() error {
 	if err := sameBytes("on the server's disk, "+rel, got, c.e.data); err != nil {
 		return fmt.Errorf("%w (UploadFile reported %d bytes sent in %d attempts, resumed %v)", err, res.Sent, res.Attempts, res.Resumed)
 	}
-	return nil
+	// And as the client reads it back.
+	back, err := c.readFrom("resume-put.bin", 0)
+	if err != nil {
+		return fmt.Errorf("reading resume-put.bin back: %w", err)
+	}
+	return sameBytes("resume-put.bin read back", back, c.e.data)
 }
 
 // segmented downloads the file over four connections at once. Each
