@@ -3,7 +3,6 @@ package interop
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -101,7 +101,7 @@ func printMatrix(w io.Writer, took time.Duration) {
 		if r.took > 0 {
 			tm = fmt.Sprintf("%.1fs", r.took.Seconds())
 		}
-		fmt.Fprintf(w, "%-10s %-9s %-8s %-10s %6s  %s\n", r.server, r.mode, r.data, r.host, tm, oneLine(line, 160))
+		fmt.Fprintf(w, "%-10s %-9s %-8s %-10s %6s  %s\n", r.server, r.mode, r.data, r.host, tm, oneLine(line, 400))
 		switch r.status {
 		case "PASS":
 			pass++
@@ -122,18 +122,29 @@ func oneLine(s string, n int) string {
 	return s
 }
 
-// The servers, as internal/realservers starts them: vsftpd 3.0.3 (plain,
-// explicit and implicit TLS capped at 1.2, data connections must resume the
-// control connection's session), proftpd 1.3.8 with mod_tls (the same
-// modes with TLS 1.3 and the same requirement), pure-ftpd 1.0.50 (plain and
-// explicit TLS 1.3; Debian builds it without implicit TLS, which the table
-// shows as N/A).
-func TestVsftpd(t *testing.T)   { runServer(t, realservers.Vsftpd) }
-func TestProftpd(t *testing.T)  { runServer(t, realservers.Proftpd) }
-func TestPureFTPd(t *testing.T) { runServer(t, realservers.PureFTPd) }
+// The servers, as internal/realservers starts them (each Spec's comment
+// has the details and quirks): vsftpd 3.0.3 (plain, explicit and implicit
+// TLS capped at 1.2, data connections must resume the control
+// connection's session), proftpd 1.3.8 with mod_tls (the same modes with
+// TLS 1.3 and the same requirement), pure-ftpd 1.0.50 (plain and explicit
+// TLS 1.3; Debian builds it without implicit TLS, which the table shows as
+// N/A), pyftpdlib 1.5.7 (plain and explicit TLS 1.3), GNU inetutils ftpd
+// 2.4 and busybox 1.35 ftpd (plain, run per connection by socat and
+// tcpsvd), Twisted 22.4's FTP server (plain, IPv4 only, no REST or APPE)
+// and aioftp 0.21 (plain and implicit TLS, passive only, no SIZE).
+func TestVsftpd(t *testing.T)    { runServer(t, realservers.Vsftpd) }
+func TestProftpd(t *testing.T)   { runServer(t, realservers.Proftpd) }
+func TestPureFTPd(t *testing.T)  { runServer(t, realservers.PureFTPd) }
+func TestPyftpdlib(t *testing.T) { runServer(t, realservers.Pyftpdlib) }
+func TestInetutils(t *testing.T) { runServer(t, realservers.Inetutils) }
+func TestBusybox(t *testing.T)   { runServer(t, realservers.Busybox) }
+func TestTwisted(t *testing.T)   { runServer(t, realservers.Twisted) }
+func TestAioftp(t *testing.T)    { runServer(t, realservers.Aioftp) }
 
 // runServer runs every cell of one server: each TLS mode gets its own
-// server instance; its cells run one after the other.
+// server instance; its cells run one after the other. Cells that need what
+// the server does not have (IPv6, active mode) are shown as N/A, with the
+// reason.
 func runServer(t *testing.T, s *realservers.Spec) {
 	// Under CI=true what is missing fails the test: the table says so too.
 	absent := "SKIP"
@@ -151,7 +162,9 @@ func runServer(t *testing.T, s *realservers.Spec) {
 	}
 	e := getEnv(t)
 	hosts := []string{"127.0.0.1"}
-	if e.IPv6 {
+	if has, why := s.Has(realservers.FeatureIPv6); !has {
+		record(result{server: s.Name, mode: "*", data: "*", host: "::1", status: "N/A", detail: why})
+	} else if e.IPv6 {
 		hosts = append(hosts, "::1")
 	} else {
 		record(result{server: s.Name, mode: "*", data: "*", host: "::1", status: "SKIP", detail: "::1 cannot be bound on this machine"})
@@ -162,6 +175,18 @@ func runServer(t *testing.T, s *realservers.Spec) {
 			record(result{server: s.Name, mode: m.name, data: "*", host: "*", status: "N/A", detail: why})
 		}
 	}
+	dms := dataModes
+	if has, why := s.Has(realservers.FeatureActive); !has {
+		record(result{server: s.Name, mode: "*", data: "active", host: "*", status: "N/A", detail: why})
+		dms = []string{"passive"}
+	} else if has, why := s.Has(realservers.FeatureActiveIPv6); !has && slices.Contains(hosts, "::1") {
+		record(result{server: s.Name, mode: "*", data: "active", host: "::1", status: "N/A", detail: why})
+	}
+	// runs reports whether the cell of a data mode and a host is run.
+	runs := func(dm, h string) bool {
+		has, _ := s.Has(realservers.FeatureActiveIPv6)
+		return has || dm != "active" || h != "::1"
+	}
 	for _, rm := range s.Modes {
 		m := modeOf(rm)
 		t.Run(m.name, func(t *testing.T) {
@@ -170,9 +195,11 @@ func runServer(t *testing.T, s *realservers.Spec) {
 				if started {
 					return
 				}
-				for _, dm := range dataModes {
+				for _, dm := range dms {
 					for _, h := range hosts {
-						record(result{server: s.Name, mode: m.name, data: dm, host: h, status: "FAIL", detail: "server did not start (see the test log)"})
+						if runs(dm, h) {
+							record(result{server: s.Name, mode: m.name, data: dm, host: h, status: "FAIL", detail: "server did not start (see the test log)"})
+						}
 					}
 				}
 			}()
@@ -182,8 +209,11 @@ func runServer(t *testing.T, s *realservers.Spec) {
 			}
 			t.Cleanup(inst.Stop)
 			started = true
-			for _, dm := range dataModes {
+			for _, dm := range dms {
 				for _, h := range hosts {
+					if !runs(dm, h) {
+						continue
+					}
 					t.Run(dm+"_"+h, func(t *testing.T) {
 						runCell(t, e, s, m, dm, h, inst)
 					})
@@ -193,11 +223,22 @@ func runServer(t *testing.T, s *realservers.Spec) {
 	}
 }
 
-// runCell runs the session of one cell and records its result.
+const (
+	// cellTime bounds a cell, stepTime each of its steps: a server that
+	// hangs costs a step, not the run.
+	cellTime = 120 * time.Second
+	stepTime = 30 * time.Second
+	// slowStep is the time past which the matrix notes a step.
+	slowStep = 3 * time.Second
+)
+
+// runCell runs the session of one cell and records its result: PASS, or
+// FAIL with the first failed step and its error, and the names of the
+// other steps that failed.
 func runCell(t *testing.T, e *env, s *realservers.Spec, m tlsMode, dm, host string, inst *realservers.Server) {
 	res := result{server: s.Name, mode: m.name, data: dm, host: host}
 	begin := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), cellTime)
 	defer cancel()
 
 	transcript := &lockedBuffer{}
@@ -228,28 +269,43 @@ func runCell(t *testing.T, e *env, s *realservers.Spec, m tlsMode, dm, host stri
 		tag = "v6"
 	}
 	c := &cell{
-		t:    t,
-		ctx:  ctx,
-		e:    e,
-		inst: inst,
-		cfg:  cfg,
-		addr: inst.Addrs[host],
-		base: fmt.Sprintf("interop-%s-%s-%s", m.name, dm, tag),
+		t:          t,
+		transcript: transcript,
+		e:          e,
+		spec:       s,
+		inst:       inst,
+		cfg:        cfg,
+		addr:       inst.Addrs[host],
+		base:       fmt.Sprintf("interop-%s-%s-%s", m.name, dm, tag),
+		tmp:        t.TempDir(),
 	}
 	c.dir = c.base + "/sub/deeper"
-	step, err := c.run()
+	failed := c.run(ctx)
 	res.took = time.Since(begin)
-	if err != nil {
+	notes := strings.Join(c.notes, ", ")
+	if len(failed) > 0 {
 		res.status = "FAIL"
-		res.detail = fmt.Sprintf("%s: %v", step, err)
-		t.Errorf("%s, %s TLS, %s, %s: step %s failed: %v", s.Name, m.name, dm, host, step, describe(err))
-		t.Logf("client transcript (last lines):\n%s", transcript.tail(80))
-		t.Logf("server logs (last lines):%s", inst.LogTails())
+		// The first error is cut short so that the table still names
+		// every failed step.
+		res.detail = oneLine(fmt.Sprintf("%s: %v", failed[0].step, failed[0].err), 200)
+		if len(failed) > 1 {
+			var others []string
+			for _, f := range failed[1:] {
+				others = append(others, f.step)
+			}
+			res.detail += " | also failed: " + strings.Join(others, ", ")
+		}
+		for _, f := range failed {
+			t.Errorf("%s, %s TLS, %s, %s: step %s failed: %v", s.Name, m.name, dm, host, f.step, describe(f.err))
+			t.Logf("client transcript of step %s (last lines):\n%s", f.step, f.client)
+			t.Logf("server logs of step %s (last lines):%s", f.step, f.server)
+		}
+		t.Logf("notes: %s", notes)
 	} else {
 		res.status = "PASS"
-		res.detail = c.notes
+		res.detail = notes
 		if testing.Verbose() {
-			t.Logf("PASS in %v (%s)", res.took.Round(time.Millisecond), c.notes)
+			t.Logf("PASS in %v (%s)", res.took.Round(time.Millisecond), notes)
 		}
 	}
 	record(res)
@@ -277,70 +333,176 @@ func (b *lockedBuffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) tail(n int) string {
+// mark returns where the transcript is now, for since.
+func (b *lockedBuffer) mark() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	lines := strings.Split(strings.TrimRight(b.buf.String(), "\n"), "\n")
+	return b.buf.Len()
+}
+
+// since returns the last n lines written after mark.
+func (b *lockedBuffer) since(mark, n int) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return lastLines(b.buf.String()[mark:], n)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+		lines = append([]string{fmt.Sprintf("(%d lines before)", len(lines)-n)}, lines[len(lines)-n:]...)
 	}
 	return strings.Join(lines, "\n")
 }
 
+// logSizes returns how long each server log is now, for logsSince.
+func logSizes(logs []string) []int64 {
+	sizes := make([]int64, len(logs))
+	for i, l := range logs {
+		if fi, err := os.Stat(l); err == nil {
+			sizes[i] = fi.Size()
+		}
+	}
+	return sizes
+}
+
+// logsSince returns the last n lines each server log got after sizes.
+func logsSince(logs []string, sizes []int64, n int) string {
+	var sb strings.Builder
+	for i, l := range logs {
+		b, err := os.ReadFile(l)
+		if err != nil {
+			fmt.Fprintf(&sb, "\n-- %s: %v", filepath.Base(l), err)
+			continue
+		}
+		if i < len(sizes) && sizes[i] <= int64(len(b)) {
+			b = b[sizes[i]:]
+		}
+		if len(bytes.TrimSpace(b)) == 0 {
+			continue
+		}
+		fmt.Fprintf(&sb, "\n-- %s:\n%s", filepath.Base(l), lastLines(string(b), n))
+	}
+	return sb.String()
+}
+
 // cell is one session of the matrix.
 type cell struct {
-	t     *testing.T
-	ctx   context.Context
-	e     *env
-	inst  *realservers.Server
-	cfg   *ftp.Config
-	addr  string
-	base  string // the tree the cell makes and removes
-	dir   string // where its files go, below base
-	conn  *ftp.Conn
-	mlsd  bool
-	notes string
+	t          *testing.T
+	transcript *lockedBuffer
+	ctx        context.Context // the running step's
+	e          *env
+	spec       *realservers.Spec
+	inst       *realservers.Server
+	cfg        *ftp.Config
+	addr       string
+	base       string // the tree the cell makes and removes
+	dir        string // where its files go, below base
+	tmp        string // the cell's local directory
+	conn       *ftp.Conn
+	mlsd       bool
+	mirror     *mirrorState
+	pool       *ftp.Pool // the mirror steps', made by the first
+	notes      []string
 }
 
 func (c *cell) path(name string) string { return c.dir + "/" + name }
 
-// run runs the steps in order and returns the first that failed.
-func (c *cell) run() (string, error) {
+// note adds to what the matrix shows for the cell.
+func (c *cell) note(s string) { c.notes = append(c.notes, s) }
+
+// stepFailure is a step that failed, and why: the error, and the end of
+// what the client and the server logged during the step.
+type stepFailure struct {
+	step           string
+	err            error
+	client, server string
+}
+
+// run runs the steps in order and returns those that failed. A failed
+// step does not stop the cell: each step works on files of its own (or
+// repairs what it needs on the server's disk), so that one defect does not
+// hide the next. Only a failure that leaves nothing to go on with (no
+// session, no directory on the server's disk) ends it; a session a failure
+// broke is replaced.
+func (c *cell) run(ctx context.Context) []stepFailure {
 	defer func() {
 		if c.conn != nil {
 			c.conn.Close()
 		}
+		if c.pool != nil {
+			c.pool.Close()
+		}
 	}()
+	always := func() bool { return true }
+	noDir := func() bool { return c.checkDiskDir(c.dir) != nil }
 	steps := []struct {
-		name string
-		fn   func() error
+		name  string
+		fn    func() error
+		fatal func() bool // after a failure: whether the cell ends
 	}{
-		{"login", c.login},
-		{"TLS version", c.checkTLS},
-		{"reuse required", c.checkReuseRequired},
-		{"MakeDirAll", c.makeDirs},
-		{"STOR", c.upload},
-		{"SIZE", c.size},
-		{"MDTM", c.modTime},
-		{"MLSD", c.listMLSD},
-		{"LIST", c.listLIST},
-		{"RETR", c.download},
-		{"REST+RETR", c.resumeDownload},
-		{"REST+STOR", c.resumeUpload},
-		{"APPE", c.appendUpload},
-		{"RNFR/RNTO", c.rename},
-		{"DELE", c.delete},
-		{"empty STOR", c.emptyUpload},
-		{"empty RETR", c.emptyDownload},
-		{"RemoveAll", c.removeAll},
-		{"QUIT", c.quit},
+		{"login", c.login, always},
+		{"TLS version", c.checkTLS, nil},
+		{"reuse required", c.checkReuseRequired, nil},
+		{"MakeDirAll", c.makeDirs, noDir},
+		{"STOR", c.upload, nil},
+		{"SIZE", c.size, nil},
+		{"MDTM", c.modTime, nil},
+		{"MLSD", c.listMLSD, nil},
+		{"LIST", c.listLIST, nil},
+		{"RETR", c.download, nil},
+		{"REST+RETR", c.resumeDownload, nil},
+		{"DownloadFile resume", c.downloadFileResume, nil},
+		{"DownloadSegmented", c.segmented, nil},
+		{"REST+STOR", c.resumeUpload, nil},
+		{"UploadFile resume", c.uploadFileResume, nil},
+		{"APPE", c.appendUpload, nil},
+		{"RNFR/RNTO", c.rename, nil},
+		{"DELE", c.delete, nil},
+		{"empty STOR", c.emptyUpload, nil},
+		{"empty RETR", c.emptyDownload, nil},
+		{"MirrorUp", c.mirrorUp, nil},
+		{"MirrorDown", c.mirrorDown, nil},
+		{"re-MirrorUp", c.remirrorUp, nil},
+		{"re-MirrorDown", c.remirrorDown, nil},
+		{"RemoveAll", c.removeAll, nil},
+		{"QUIT", c.quit, nil},
 	}
+	var failed []stepFailure
 	for _, s := range steps {
-		if err := s.fn(); err != nil {
-			return s.name, err
+		if ctx.Err() != nil {
+			failed = append(failed, stepFailure{step: s.name, err: fmt.Errorf("not run: the cell is out of time (%v)", cellTime)})
+			break
+		}
+		sctx, cancel := context.WithTimeout(ctx, stepTime)
+		c.ctx = sctx
+		mark, sizes := c.transcript.mark(), logSizes(c.inst.Logs)
+		began := time.Now()
+		err := s.fn()
+		cancel()
+		if d := time.Since(began); d > slowStep {
+			// Loopback transfers of a few MiB take well under a second: a
+			// step this slow waited for something (a reply, a timeout).
+			c.note(fmt.Sprintf("%s took %.1fs", s.name, d.Seconds()))
+		}
+		if err == nil {
+			continue
+		}
+		failed = append(failed, stepFailure{s.name, err, c.transcript.since(mark, 60), logsSince(c.inst.Logs, sizes, 60)})
+		if s.fatal != nil && s.fatal() {
+			break
+		}
+		if c.conn != nil && c.conn.Err() != nil {
+			c.conn.Close()
+			c.conn = nil
+			c.ctx = ctx
+			if err := c.login(); err != nil {
+				failed = append(failed, stepFailure{step: "login again", err: err})
+				break
+			}
 		}
 	}
-	return "", nil
+	return failed
 }
 
 func (c *cell) login() error {
@@ -369,7 +531,7 @@ func (c *cell) checkTLS() error {
 	if want := c.inst.TLSVersion; want != 0 && st.Version != want {
 		return fmt.Errorf("negotiated %s, want %s", tls.VersionName(st.Version), tls.VersionName(want))
 	}
-	c.notes = tls.VersionName(st.Version)
+	c.note(tls.VersionName(st.Version))
 	return nil
 }
 
@@ -412,11 +574,23 @@ func (c *cell) makeDirs() error {
 	if e.Type != ftp.EntryDir {
 		return fmt.Errorf("Stat %s: type %v, want dir", c.dir, e.Type)
 	}
-	return nil
+	return c.checkDiskDir(c.dir)
 }
 
-// upload sends the data from an *os.File (sendfile on plain connections).
-func (c *cell) upload() error {
+// upload sends the data from an *os.File (sendfile on plain connections)
+// and compares the server's copy. When that fails, the file is put on the
+// server's disk by hand, so that the download steps still have their
+// source.
+func (c *cell) upload() (err error) {
+	defer func() {
+		if err != nil {
+			if perr := c.putOnDisk(c.path("file.bin"), c.e.data); perr != nil {
+				err = fmt.Errorf("%w; putting the file on the server's disk: %v", err, perr)
+			} else {
+				c.note("file.bin put on disk after STOR failed")
+			}
+		}
+	}()
 	f, err := os.Open(c.e.dataFile)
 	if err != nil {
 		return err
@@ -429,7 +603,7 @@ func (c *cell) upload() error {
 	if n != dataSize {
 		return fmt.Errorf("Store sent %d bytes, want %d", n, dataSize)
 	}
-	return nil
+	return c.checkDisk(c.path("file.bin"), c.e.data)
 }
 
 func (c *cell) size() error { return c.checkSize("file.bin", dataSize) }
@@ -464,14 +638,14 @@ func (c *cell) listMLSD() error {
 	}
 	c.mlsd = feats.Has("MLST")
 	if !c.mlsd {
-		c.notes = strings.TrimSpace(c.notes + " LIST only")
+		c.note("LIST only")
 		return nil
 	}
 	entries, err := c.conn.List(c.ctx, c.dir)
 	if err != nil {
 		return err
 	}
-	c.notes = strings.TrimSpace(c.notes + " MLSD+LIST")
+	c.note("MLSD+LIST")
 	return checkListing(entries, true)
 }
 
@@ -526,9 +700,10 @@ func checkListing(entries []*ftp.Entry, mlsd bool) error {
 }
 
 // download retrieves the file into an *os.File (splice on plain
-// connections) and compares its SHA-256.
+// connections) and compares it byte for byte.
 func (c *cell) download() error {
-	out, err := os.Create(filepath.Join(c.t.TempDir(), "download.bin"))
+	local := filepath.Join(c.tmp, "download.bin")
+	out, err := os.Create(local)
 	if err != nil {
 		return err
 	}
@@ -548,72 +723,68 @@ func (c *cell) download() error {
 	if n != dataSize {
 		return fmt.Errorf("downloaded %d bytes, want %d", n, dataSize)
 	}
-	if _, err := out.Seek(0, io.SeekStart); err != nil {
+	got, err := os.ReadFile(local)
+	if err != nil {
 		return err
 	}
-	h := sha256.New()
-	if _, err := io.Copy(h, out); err != nil {
-		return err
-	}
-	if !bytes.Equal(h.Sum(nil), c.e.dataSum[:]) {
-		return errors.New("SHA-256 of the download differs from the upload's")
-	}
-	return nil
+	return sameBytes("the download", got, c.e.data)
 }
 
-// hashFrom downloads name from offset and returns the SHA-256 and length.
-func (c *cell) hashFrom(name string, offset int64) ([]byte, int64, error) {
+// readFrom downloads name from offset into memory.
+func (c *cell) readFrom(name string, offset int64) ([]byte, error) {
 	r, err := c.conn.RetrieveFrom(c.ctx, c.path(name), offset)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	h := sha256.New()
-	n, err := io.Copy(h, r)
+	b, err := io.ReadAll(r)
 	if err != nil {
 		r.Close()
-		return nil, n, err
+		return b, err
 	}
-	if err := r.Close(); err != nil {
-		return nil, n, err
-	}
-	return h.Sum(nil), n, nil
+	return b, r.Close()
 }
 
-// verify checks a remote file's size and content against want.
+// verify checks a remote file's size and content, as the client reads it
+// back, against want.
 func (c *cell) verify(name string, want []byte) error {
 	if err := c.checkSize(name, int64(len(want))); err != nil {
 		return err
 	}
-	sum, n, err := c.hashFrom(name, 0)
+	got, err := c.readFrom(name, 0)
 	if err != nil {
 		return fmt.Errorf("reading %s back: %w", name, err)
 	}
-	wantSum := sha256.Sum256(want)
-	if n != int64(len(want)) || !bytes.Equal(sum, wantSum[:]) {
-		return fmt.Errorf("%s read back as %d bytes with another SHA-256", name, n)
-	}
-	return nil
+	return sameBytes(name+" read back", got, want)
 }
 
+// resumeDownload reads the file from an offset (REST + RETR). A server
+// without REST must refuse.
 func (c *cell) resumeDownload() error {
 	const offset = dataSize/2 + 12345
-	sum, n, err := c.hashFrom("file.bin", offset)
+	got, err := c.readFrom("file.bin", offset)
+	if why, lacks := c.withoutREST(); lacks && err != nil {
+		c.note("REST+RETR refused (" + why + ")")
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	want := sha256.Sum256(c.e.data[offset:])
-	if n != dataSize-offset || !bytes.Equal(sum, want[:]) {
-		return fmt.Errorf("download from %d: %d bytes, want %d, SHA-256 equal: %v", offset, n, dataSize-offset, bytes.Equal(sum, want[:]))
+	if bytes.Equal(got, c.e.data) {
+		return fmt.Errorf("the download from %d is the whole file, from byte 0: the server ignored REST %d", offset, offset)
 	}
-	return nil
+	return sameBytes(fmt.Sprintf("the download from %d", offset), got, c.e.data[offset:])
 }
 
 // resumeUpload uploads a first part, then the rest from the size the
-// server holds with REST + STOR, from an *os.File.
-func (c *cell) resumeUpload() error {
+// server holds with REST + STOR, from an *os.File, and compares the
+// server's copy. A server without REST must refuse and keep the first
+// part as it was.
+func (c *cell) resumeUpload() (err error) {
 	const cut = 3<<20 + 7
-	if _, err := c.conn.Store(c.ctx, c.path("resume.bin"), bytes.NewReader(c.e.data[:cut])); err != nil {
-		return fmt.Errorf("first part: %w", err)
+	firstErr, err := c.storeFirstPart("resume.bin", cut)
+	defer func() { err = errors.Join(firstErr, err) }()
+	if err != nil {
+		return err
 	}
 	held, err := c.conn.Size(c.ctx, c.path("resume.bin"))
 	if err != nil {
@@ -631,26 +802,71 @@ func (c *cell) resumeUpload() error {
 		return err
 	}
 	n, err := c.conn.StoreFrom(c.ctx, c.path("resume.bin"), f, held)
+	if why, lacks := c.withoutREST(); lacks {
+		got, rerr := os.ReadFile(c.onDisk(c.path("resume.bin")))
+		if rerr != nil {
+			return fmt.Errorf("on the server's disk: %w (StoreFrom: %v)", rerr, err)
+		}
+		return c.refusedIntact("REST+STOR ("+why+")", err, got, c.e.data[:cut], c.e.data)
+	}
 	if err != nil {
 		return err
 	}
 	if n != dataSize-held {
 		return fmt.Errorf("StoreFrom sent %d bytes, want %d", n, dataSize-held)
 	}
+	if err := c.checkDisk(c.path("resume.bin"), c.e.data); err != nil {
+		if got, _ := os.ReadFile(c.onDisk(c.path("resume.bin"))); bytes.Equal(got, c.e.data[held:]) {
+			return fmt.Errorf("%w: it holds the part sent after REST %d alone: the offset was ignored and the first part truncated away", err, held)
+		}
+		return err
+	}
 	return c.verify("resume.bin", c.e.data)
 }
 
-func (c *cell) appendUpload() error {
+// storeFirstPart uploads the first cut bytes of the data as name and
+// compares the server's copy. A bad copy is an error of its own (firstErr),
+// and is then put right on the server's disk by hand, so that what follows
+// is tested from the right start; err is a failure to go on from.
+func (c *cell) storeFirstPart(name string, cut int) (firstErr, err error) {
+	if _, err := c.conn.Store(c.ctx, c.path(name), bytes.NewReader(c.e.data[:cut])); err != nil {
+		return nil, fmt.Errorf("first part: %w", err)
+	}
+	if firstErr = c.checkDisk(c.path(name), c.e.data[:cut]); firstErr != nil {
+		firstErr = fmt.Errorf("first part (Store reported no error): %w", firstErr)
+		if err := c.putOnDisk(c.path(name), c.e.data[:cut]); err != nil {
+			return firstErr, err
+		}
+	}
+	return firstErr, nil
+}
+
+// appendUpload uploads a first part, then the rest with APPE, and compares
+// the server's copy. A server without APPE must refuse and keep the first
+// part as it was.
+func (c *cell) appendUpload() (err error) {
 	const cut = 5<<20 + 3
-	if _, err := c.conn.Store(c.ctx, c.path("append.bin"), bytes.NewReader(c.e.data[:cut])); err != nil {
-		return fmt.Errorf("first part: %w", err)
+	firstErr, err := c.storeFirstPart("append.bin", cut)
+	defer func() { err = errors.Join(firstErr, err) }()
+	if err != nil {
+		return err
 	}
 	n, err := c.conn.Append(c.ctx, c.path("append.bin"), bytes.NewReader(c.e.data[cut:]))
+	if has, why := c.spec.Has(realservers.FeatureAPPE); !has {
+		got, rerr := os.ReadFile(c.onDisk(c.path("append.bin")))
+		if rerr != nil {
+			return fmt.Errorf("on the server's disk: %w (Append: %v)", rerr, err)
+		}
+		return c.refusedIntact("APPE ("+why+")", err, got, c.e.data[:cut], c.e.data)
+	}
 	if err != nil {
 		return err
 	}
 	if n != dataSize-cut {
 		return fmt.Errorf("Append sent %d bytes, want %d", n, dataSize-cut)
+	}
+	if err := c.checkDisk(c.path("append.bin"), c.e.data); err != nil {
+		return err
 	}
 	return c.verify("append.bin", c.e.data)
 }
@@ -665,7 +881,10 @@ func (c *cell) rename() error {
 	if _, err := c.conn.Size(c.ctx, c.path("file.bin")); !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("SIZE of the old name: got %v, want an error matching fs.ErrNotExist", err)
 	}
-	return nil
+	if err := c.checkDiskAbsent(c.path("file.bin")); err != nil {
+		return err
+	}
+	return c.checkDisk(c.path("renamed.bin"), c.e.data)
 }
 
 func (c *cell) delete() error {
@@ -675,7 +894,7 @@ func (c *cell) delete() error {
 	if _, err := c.conn.Size(c.ctx, c.path("renamed.bin")); !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("SIZE after DELE: got %v, want an error matching fs.ErrNotExist", err)
 	}
-	return nil
+	return c.checkDiskAbsent(c.path("renamed.bin"))
 }
 
 func (c *cell) emptyUpload() error {
@@ -685,6 +904,9 @@ func (c *cell) emptyUpload() error {
 	}
 	if n != 0 {
 		return fmt.Errorf("Store of nothing sent %d bytes", n)
+	}
+	if err := c.checkDisk(c.path("empty.bin"), nil); err != nil {
+		return err
 	}
 	return c.checkSize("empty.bin", 0)
 }
@@ -714,6 +936,9 @@ func (c *cell) removeAll() error {
 	}
 	if _, err := c.conn.Stat(c.ctx, c.base); !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("Stat after RemoveAll: got %v, want an error matching fs.ErrNotExist", err)
+	}
+	if err := c.checkDiskAbsent(c.base); err != nil {
+		return err
 	}
 	// Removing what is not there is no error.
 	return c.conn.RemoveAll(c.ctx, c.base)

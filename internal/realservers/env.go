@@ -1,13 +1,18 @@
 // Package realservers starts real FTP servers on loopback for the interop
 // suite (./interop) and the benchmark driver (./bench/driver): vsftpd,
-// proftpd with mod_tls and pure-ftpd, as Debian packages them, each from a
-// temporary config directory, in the foreground, stopped with Stop.
+// proftpd with mod_tls and pure-ftpd, GNU inetutils ftpd and busybox ftpd
+// (each run per connection by a TCP wrapper), and the Python servers
+// pyftpdlib, Twisted's FTP server and aioftp, as Debian packages them, each
+// from a temporary config directory, in the foreground, stopped with Stop.
 //
-// The servers come from .ci/install-servers.sh (vsftpd installed with
-// apt-get, the others unpacked under /opt/ftp-interop, or $FTP_INTEROP_ROOT).
-// Starting them needs root: they switch to a local user, which NewEnv
-// creates, with a password checked through PAM (vsftpd) or a SHA-512 crypt
-// hash in the server's own user file (proftpd, pure-ftpd).
+// The servers come from .ci/install-servers.sh (vsftpd and the Python
+// modules installed with apt-get, proftpd, pure-ftpd and inetutils ftpd
+// unpacked under /opt/ftp-interop, or $FTP_INTEROP_ROOT, and busybox built
+// there from Debian's source). Starting them needs root: they switch to a
+// local user, which NewEnv creates, with a password checked through PAM
+// (vsftpd), against /etc/shadow (busybox), against a SHA-512 crypt hash in
+// the server's own user file (proftpd, pure-ftpd, inetutils ftpd through
+// nss_wrapper), or by the Python server itself.
 package realservers
 
 import (
@@ -638,11 +643,37 @@ type Spec struct {
 	Modes []TLSMode
 	// Lacks names the TLS modes the server does not have, and why.
 	Lacks map[TLSMode]string
+	// Without names the other features the server does not have, and why:
+	// the matrix marks the cells (IPv6, active mode) or the steps (REST,
+	// APPE) that need them.
+	Without map[Feature]string
 	// Find returns nil when the server's files are here, or a
 	// *MissingError naming what is not.
 	Find func() error
 	// Start runs the server; Stop the Server it returns.
 	Start func(e *Env, o Options) (*Server, error)
+}
+
+// Feature is what a server may lack beyond a TLS mode.
+type Feature string
+
+const (
+	// FeatureIPv6 is serving on ::1, data connections included (EPSV).
+	FeatureIPv6 Feature = "IPv6"
+	// FeatureActive is active mode: the server connects back (PORT, EPRT).
+	FeatureActive Feature = "active mode"
+	// FeatureActiveIPv6 is active mode over IPv6, which needs EPRT.
+	FeatureActiveIPv6 Feature = "active mode over IPv6"
+	// FeatureREST is restarting RETR and STOR at an offset (REST).
+	FeatureREST Feature = "REST"
+	// FeatureAPPE is appending to a file (APPE).
+	FeatureAPPE Feature = "APPE"
+)
+
+// Has reports whether the server has f, and why not when it does not.
+func (s *Spec) Has(f Feature) (bool, string) {
+	why, lacks := s.Without[f]
+	return !lacks, why
 }
 
 // start runs body on a new Server and stops it when body fails.
