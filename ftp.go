@@ -331,7 +331,9 @@ func (c *Conn) Rename(ctx context.Context, from, to string) error {
 
 // Size returns a file's size in bytes (SIZE). The size depends on the
 // transfer type, so TYPE is sent first when needed (binary unless SetType
-// chose ASCII).
+// chose ASCII). A server without SIZE (500, 501, 502 or 504: aioftp) is
+// asked with MLST instead, from then on for the session, where it has
+// MLST.
 func (c *Conn) Size(ctx context.Context, file string) (int64, error) {
 	if err := c.usable(); err != nil {
 		return 0, err
@@ -349,7 +351,14 @@ func (c *Conn) Size(ctx context.Context, file string) (int64, error) {
 	if err := c.prepareArg(ctx, file); err != nil {
 		return 0, err
 	}
+	if c.notes().noSize {
+		return c.sizeByMLST(ctx, file, nil)
+	}
 	r, err := c.cmd(ctx, "SIZE", file, StatusFile)
+	var fe *Error
+	if errors.As(err, &fe) && refusesSyntax(fe.Code) {
+		return c.sizeByMLST(ctx, file, err)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -360,7 +369,45 @@ func (c *Conn) Size(ctx context.Context, file string) (int64, error) {
 	return n, nil
 }
 
-// ModTime returns a file's modification time (MDTM), in UTC.
+// sizeByMLST answers Size on a server without SIZE (aioftp) from MLST's
+// size fact, when the server has MLST; otherwise refused, the refusal of
+// SIZE, is the answer (an error matching ErrNotSupported).
+func (c *Conn) sizeByMLST(ctx context.Context, file string, refused error) (int64, error) {
+	e, ok, err := c.factsByMLST(ctx, file)
+	switch {
+	case err != nil:
+		return 0, err
+	case !ok:
+		if refused == nil {
+			refused = fmt.Errorf("ftp: SIZE %s: %w", file, ErrNotSupported)
+		}
+		return 0, refused
+	}
+	c.notes().noSize = true
+	if e.Type == EntryDir || e.Size < 0 {
+		return 0, &Error{Command: "MLST " + file, Code: StatusFileUnavailable, Msg: file + ": not a plain file"}
+	}
+	return e.Size, nil
+}
+
+// factsByMLST describes file with MLST when the server has it (ok false
+// when it does not). A server without FEAT (aioftp) may have MLST all
+// the same: it is asked, and a refusal of the command means it has not.
+func (c *Conn) factsByMLST(ctx context.Context, file string) (*Entry, bool, error) {
+	feats, err := c.Features(ctx)
+	if err != nil || len(feats) > 0 && !feats.Has("MLST") {
+		return nil, false, err
+	}
+	e, err := c.mlst(ctx, file)
+	var fe *Error
+	if errors.As(err, &fe) && refusesSyntax(fe.Code) {
+		return nil, false, nil
+	}
+	return e, err == nil, err
+}
+
+// ModTime returns a file's modification time (MDTM), in UTC. A server
+// without MDTM is asked with MLST instead, as Size does.
 func (c *Conn) ModTime(ctx context.Context, file string) (time.Time, error) {
 	if file == "" {
 		return time.Time{}, fmt.Errorf("ftp: MDTM: %w: empty path", ErrInvalidArgument)
@@ -371,7 +418,14 @@ func (c *Conn) ModTime(ctx context.Context, file string) (time.Time, error) {
 	if err := c.prepareArg(ctx, file); err != nil {
 		return time.Time{}, err
 	}
+	if c.notes().noMDTM {
+		return c.modTimeByMLST(ctx, file, nil)
+	}
 	r, err := c.cmd(ctx, "MDTM", file, StatusFile)
+	var fe *Error
+	if errors.As(err, &fe) && refusesSyntax(fe.Code) {
+		return c.modTimeByMLST(ctx, file, err)
+	}
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -380,6 +434,23 @@ func (c *Conn) ModTime(ctx context.Context, file string) (time.Time, error) {
 		return time.Time{}, &ProtocolError{Command: "MDTM " + file, Reason: "213 reply without a time", Line: shorten(r.Message)}
 	}
 	return t, nil
+}
+
+// modTimeByMLST answers ModTime on a server without MDTM from MLST's
+// modify fact, as sizeByMLST does for Size.
+func (c *Conn) modTimeByMLST(ctx context.Context, file string, refused error) (time.Time, error) {
+	e, ok, err := c.factsByMLST(ctx, file)
+	switch {
+	case err != nil:
+		return time.Time{}, err
+	case !ok || e.ModTime.IsZero():
+		if refused == nil {
+			refused = fmt.Errorf("ftp: MDTM %s: %w", file, ErrNotSupported)
+		}
+		return time.Time{}, refused
+	}
+	c.notes().noMDTM = true
+	return e.ModTime.UTC(), nil
 }
 
 // SetModTime sets a file's modification time, to the second, with the

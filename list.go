@@ -278,28 +278,33 @@ func (c *Conn) Stat(ctx context.Context, p string) (*Entry, error) {
 		return nil, err
 	}
 	if feats.Has("MLST") {
-		r, err := c.cmd(ctx, "MLST", p, StatusRequestedFileActionOK)
-		if err != nil {
-			return nil, err
-		}
-		lines := r.Lines()
-		for _, line := range lines[1:max(1, len(lines)-1)] {
-			if strings.TrimSpace(line) == "" {
-				continue
-			}
-			e, perr := parseMLSxLine(strings.TrimPrefix(line, " "))
-			if perr != nil {
-				return nil, &ProtocolError{Command: "MLST " + p, Reason: perr.Error(), Line: shorten(line)}
-			}
-			e.Name = path.Base(e.Name)
-			if e.Type == entryCurrent || e.Type == entryParent {
-				e.Type = EntryDir
-			}
-			return e, nil
-		}
-		return nil, &ProtocolError{Command: "MLST " + p, Reason: "250 reply without facts", Line: shorten(r.Message)}
+		return c.mlst(ctx, p)
 	}
 	return c.statWithoutMLST(ctx, p)
+}
+
+// mlst describes p with MLST.
+func (c *Conn) mlst(ctx context.Context, p string) (*Entry, error) {
+	r, err := c.cmd(ctx, "MLST", p, StatusRequestedFileActionOK)
+	if err != nil {
+		return nil, err
+	}
+	lines := r.Lines()
+	for _, line := range lines[1:max(1, len(lines)-1)] {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		e, perr := parseMLSxLine(strings.TrimPrefix(line, " "))
+		if perr != nil {
+			return nil, &ProtocolError{Command: "MLST " + p, Reason: perr.Error(), Line: shorten(line)}
+		}
+		e.Name = path.Base(e.Name)
+		if e.Type == entryCurrent || e.Type == entryParent {
+			e.Type = EntryDir
+		}
+		return e, nil
+	}
+	return nil, &ProtocolError{Command: "MLST " + p, Reason: "250 reply without facts", Line: shorten(r.Message)}
 }
 
 // statWithoutMLST describes p with SIZE, CWD and MDTM, or from its
@@ -385,6 +390,9 @@ type notes struct {
 	// did; timeNo has a bit (1 << setter) for each one the server refused.
 	timeSet timeSetter
 	timeNo  uint8
+	// noSize and noMDTM: the server refused SIZE or MDTM as commands it
+	// does not have (aioftp): MLST answers instead, from then on.
+	noSize, noMDTM bool
 }
 
 // listAMode is what a session knows of LIST -a.

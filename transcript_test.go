@@ -1019,6 +1019,7 @@ func TestTranscriptAbortDownload(t *testing.T) {
 		{"226 then 226", "226 Transfer complete\r\n226 ABOR ok\r\n"},
 		{"225 only", "225 ABOR ok\r\n"},
 		{"restart marker first", "110 MARK 10 = 10\r\n426 aborted\r\n226 ABOR ok\r\n"},
+		{"pure-ftpd: one 226 for both", "150 0.003 seconds (measured here), 8.52 Mbytes per second\r\n226 Since you see this ABOR must've succeeded\r\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -596,8 +596,10 @@ func (c *Conn) readAborted(ctx context.Context, line string, first *Reply) (Repl
 		if r.Class() == 1 {
 			continue
 		}
-		if r.Code == StatusDataConnectionOpen {
-			// 225 is ABOR's own answer: the command ended silently.
+		if r.Code == StatusDataConnectionOpen || r.Class() == 2 && mentionsAbort(r.Message) {
+			// ABOR's own answer: 225, or pure-ftpd's one "226 Since you
+			// see this ABOR must've succeeded" for both: the command
+			// ended without a reply of its own.
 			return Reply{}, c.drainNoops(ctx)
 		}
 		if _, err := c.readOwed(ctx, "ABOR"); err != nil {
@@ -605,6 +607,11 @@ func (c *Conn) readAborted(ctx context.Context, line string, first *Reply) (Repl
 		}
 		return r, c.drainNoops(ctx)
 	}
+}
+
+// mentionsAbort reports whether a reply's text speaks of the abort.
+func mentionsAbort(msg string) bool {
+	return strings.Contains(strings.ToUpper(msg), "ABOR")
 }
 
 // startKeepalive sends NOOP on the control connection every
