@@ -539,7 +539,9 @@ func tailFile(path string, n int) string {
 // waitReady waits until addr greets with 220 (through TLS when tc is set),
 // or the server exits, or the time is up.
 func waitReady(p *proc, addr string, tc *tls.Config, logs ...string) error {
-	deadline := time.Now().Add(15 * time.Second)
+	// Generous: a Python server starting on a loaded machine (CI, or
+	// other test binaries beside it) takes seconds.
+	deadline := time.Now().Add(45 * time.Second)
 	var last error
 	for time.Now().Before(deadline) {
 		select {
