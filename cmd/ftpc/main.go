@@ -28,6 +28,10 @@
 // when it is a terminal; --progress prints plain lines elsewhere, and
 // --no-progress turns both off.
 //
+// URLs in messages show "xxxxx" for their password, netrc errors never
+// quote the file's words, and the argument of ACCT is masked like that of
+// PASS.
+//
 // Flags may come before or after the command's arguments. The exit status
 // is 0 on success, 1 on an error and 2 on a usage error; an error is reported
 // as one line on standard error (mirror prints one line per failure, then a
@@ -100,7 +104,8 @@ TLS (port 990), ftpes:// explicit TLS (AUTH TLS); certificates are verified.
 
 flags (before or after the command's arguments):
   --active         active mode (EPRT/PORT) instead of passive
-  --debug          log the control dialogue to standard error (PASS masked)
+  --debug          log the control dialogue to standard error (PASS and ACCT
+                   masked)
   --timeout D      bound each connection attempt and each reply (e.g. 10s)
   --tls            explicit TLS for ftp:// URLs (as ftpes://)
   --cacert FILE    trust the PEM certificates in FILE instead of the system roots
@@ -164,6 +169,8 @@ type session struct {
 
 	netrc       []*netrcEntry
 	netrcLoaded bool
+
+	accounts []string // ACCT arguments in use, masked in errors
 }
 
 // command describes one subcommand.
@@ -289,7 +296,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(baseContext(), os.Interrupt)
 	defer stop()
 	s := &session{opts: opts, stdout: stdout, stderr: &errWriter{raw: stderr}}
-	return report(stderr, cmd.run(ctx, s, pos))
+	err = cmd.run(ctx, s, pos)
+	return report(stderr, err, s.accounts...)
 }
 
 // baseContext is the parent of every command's context; tests end a
@@ -317,22 +325,30 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // report prints err as one line and returns the exit status. The errors
-// of a *multiError take a line each, and a count follows.
-func report(stderr io.Writer, err error) int {
+// of a *multiError take a line each, and a count follows. Each line is
+// made safe to print: the accounts given are masked and the passwords of
+// the URLs it quotes are hidden.
+func report(stderr io.Writer, err error, accounts ...string) int {
 	if err == nil {
 		return exitOK
 	}
 	if me, ok := err.(*multiError); ok {
 		for _, e := range me.errs {
-			fmt.Fprintf(stderr, "ftpc: %s\n", oneLine(e.Error()))
+			fmt.Fprintf(stderr, "ftpc: %s\n", safeLine(e.Error(), accounts))
 		}
 	}
-	fmt.Fprintf(stderr, "ftpc: %s\n", oneLine(err.Error()))
+	fmt.Fprintf(stderr, "ftpc: %s\n", safeLine(err.Error(), accounts))
 	var ue *usageError
 	if errors.As(err, &ue) {
 		return exitUsage
 	}
 	return exitError
+}
+
+// safeLine is an error message as report prints it: accounts masked, URLs
+// redacted, on one line.
+func safeLine(msg string, accounts []string) string {
+	return oneLine(redactURLs(maskAccounts(msg, accounts)))
 }
 
 // oneLine joins the lines and runs of spaces of msg.
@@ -366,11 +382,12 @@ type target struct {
 }
 
 // parseURL parses ftp://[user[:password]@]host[:port]/path. Errors are usage
-// errors.
+// errors, which show the URL with its password hidden (redactURL).
 func parseURL(raw string) (*target, error) {
+	shown := redactURL(raw)
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, usagef("bad URL: %v", err)
+		return nil, urlError(shown)
 	}
 	mode := ftp.TLSNone
 	defaultPort := ftp.DefaultPort
@@ -381,25 +398,25 @@ func parseURL(raw string) (*target, error) {
 	case "ftpes":
 		mode = ftp.TLSExplicit
 	case "":
-		return nil, usagef("%q is not a URL: want ftp://host/path", raw)
+		return nil, usagef("%q is not a URL: want ftp://host/path", shown)
 	default:
 		return nil, usagef("unsupported URL scheme %q: want ftp://", u.Scheme)
 	}
 	if u.Opaque != "" {
-		return nil, usagef("bad URL %q: want ftp://host/path", raw)
+		return nil, usagef("bad URL %q: want ftp://host/path", shown)
 	}
 	host := u.Hostname()
 	if host == "" {
-		return nil, usagef("URL %q names no host", raw)
+		return nil, usagef("URL %q names no host", shown)
 	}
 	port := u.Port()
 	if port == "" {
 		port = defaultPort
 	} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return nil, usagef("URL %q: bad port %q", raw, port)
+		return nil, usagef("URL %q: bad port %q", shown, port)
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return nil, usagef("URL %q has a query or fragment: write '?' as %%3F and '#' as %%23", raw)
+		return nil, usagef("URL %q has a query or fragment: write '?' as %%3F and '#' as %%23", shown)
 	}
 	t := &target{scheme: strings.ToLower(u.Scheme), host: host, addr: net.JoinHostPort(host, port), tls: mode}
 	if u.User != nil {
@@ -446,6 +463,9 @@ func (s *session) config(t *target) (*ftp.Config, error) {
 		return nil, err
 	}
 	cfg := &ftp.Config{User: t.user, Password: t.password, Account: t.account, TLS: t.tls}
+	if t.account != "" {
+		s.accounts = append(s.accounts, t.account)
+	}
 	if raw, source := s.proxyFor(t); raw != "" {
 		if s.opts.active {
 			return nil, usagef("--active cannot work through a proxy (from %s): the server cannot connect back; use passive mode", source)
@@ -478,7 +498,8 @@ func (s *session) config(t *target) (*ftp.Config, error) {
 		cfg.Active = &ftp.ActiveConfig{}
 	}
 	if s.opts.debug {
-		cfg.Logger = slog.New(slog.NewTextHandler(s.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		// The masker hides ACCT's argument, which the library logs.
+		cfg.Logger = slog.New(accountMasker{slog.NewTextHandler(s.stderr, &slog.HandlerOptions{Level: slog.LevelDebug})})
 	}
 	if s.opts.timeout > 0 {
 		cfg.DialTimeout = s.opts.timeout
