@@ -75,3 +75,24 @@ func (s *scriptedServer) received() []string {
 	defer s.mu.Unlock()
 	return append([]string(nil), s.got...)
 }
+
+// loginAnswers logs any user in and otherwise defers to more; a nil more
+// answers 502.
+func loginAnswers(more func(verb, arg string) string) func(verb, arg string) string {
+	return func(verb, arg string) string {
+		switch verb {
+		case "USER", "PASS":
+			return "230 in"
+		case "TYPE", "OPTS":
+			return "200 ok"
+		case "FEAT":
+			return "211 no features"
+		}
+		if more != nil {
+			if r := more(verb, arg); r != "" {
+				return r
+			}
+		}
+		return "502 not here"
+	}
+}

@@ -28,9 +28,11 @@
 // when it is a terminal; --progress prints plain lines elsewhere, and
 // --no-progress turns both off.
 //
-// URLs in messages show "xxxxx" for their password, netrc errors never
-// quote the file's words, and the argument of ACCT is masked like that of
-// PASS.
+// What the server sends is printed with its control characters escaped, as
+// ls -b prints names: listed names and link targets, reply texts in error
+// messages, progress labels. URLs in messages show "xxxxx" for their
+// password, netrc errors never quote the file's words, and the argument of
+// ACCT is masked like that of PASS.
 //
 // Flags may come before or after the command's arguments. The exit status
 // is 0 on success, 1 on an error and 2 on a usage error; an error is reported
@@ -105,7 +107,7 @@ TLS (port 990), ftpes:// explicit TLS (AUTH TLS); certificates are verified.
 flags (before or after the command's arguments):
   --active         active mode (EPRT/PORT) instead of passive
   --debug          log the control dialogue to standard error (PASS and ACCT
-                   masked)
+                   masked, the server's text escaped)
   --timeout D      bound each connection attempt and each reply (e.g. 10s)
   --tls            explicit TLS for ftp:// URLs (as ftpes://)
   --cacert FILE    trust the PEM certificates in FILE instead of the system roots
@@ -326,8 +328,9 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // report prints err as one line and returns the exit status. The errors
 // of a *multiError take a line each, and a count follows. Each line is
-// made safe to print: the accounts given are masked and the passwords of
-// the URLs it quotes are hidden.
+// made safe to print: the accounts given are masked, the passwords of the
+// URLs it quotes are hidden, and control characters (from a server's reply
+// text, a listed name) are escaped.
 func report(stderr io.Writer, err error, accounts ...string) int {
 	if err == nil {
 		return exitOK
@@ -346,9 +349,9 @@ func report(stderr io.Writer, err error, accounts ...string) int {
 }
 
 // safeLine is an error message as report prints it: accounts masked, URLs
-// redacted, on one line.
+// redacted, on one line, control characters escaped.
 func safeLine(msg string, accounts []string) string {
-	return oneLine(redactURLs(maskAccounts(msg, accounts)))
+	return escapeText(oneLine(redactURLs(maskAccounts(msg, accounts))))
 }
 
 // oneLine joins the lines and runs of spaces of msg.
@@ -498,7 +501,8 @@ func (s *session) config(t *target) (*ftp.Config, error) {
 		cfg.Active = &ftp.ActiveConfig{}
 	}
 	if s.opts.debug {
-		// The masker hides ACCT's argument, which the library logs.
+		// The text handler quotes values, escaping control characters;
+		// the masker hides ACCT's argument, which the library logs.
 		cfg.Logger = slog.New(accountMasker{slog.NewTextHandler(s.stderr, &slog.HandlerOptions{Level: slog.LevelDebug})})
 	}
 	if s.opts.timeout > 0 {
@@ -517,7 +521,7 @@ func (s *session) resumable(prog *progress, label string, size int64, remote str
 	res, err := run(ro)
 	tr.finish(err)
 	if err == nil && s.opts.verify {
-		fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", remote, res.Size, verifiedBy(res))
+		fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", escapeText(remote), res.Size, escapeText(verifiedBy(res)))
 	}
 	return err
 }
@@ -597,7 +601,9 @@ func cmdList(ctx context.Context, s *session, args []string) error {
 }
 
 // printEntries writes one line per entry, sorted by name: type, size, time
-// and name.
+// and name. Names and link targets are printed as ls -b prints them, with
+// control characters escaped (escapeName): a name is the server's to
+// choose, and must not drive the terminal.
 func printEntries(w io.Writer, entries []*ftp.Entry) {
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	for _, e := range entries {
@@ -609,9 +615,9 @@ func printEntries(w io.Writer, entries []*ftp.Entry) {
 		if !e.ModTime.IsZero() {
 			mod = e.ModTime.UTC().Format(time.RFC3339)
 		}
-		name := e.Name
+		name := escapeName(e.Name)
 		if e.Type == ftp.EntryLink && e.Target != "" {
-			name += " -> " + e.Target
+			name += " -> " + escapeName(e.Target)
 		}
 		fmt.Fprintf(w, "%c %12s %-20s %s\n", typeChar(e.Type), size, mod, name)
 	}
@@ -662,7 +668,7 @@ func cmdGet(ctx context.Context, s *session, args []string) error {
 	}
 	prog := newProgress(s.opts.progress, s.stderr)
 	defer prog.wait()
-	label := "get " + path.Base(remote)
+	label := "get " + escapeText(path.Base(remote))
 	if s.opts.segments > 0 {
 		return s.getSegmented(ctx, t, cfg, remote, local, prog.start(label, -1, -1, false))
 	}
@@ -772,7 +778,7 @@ func (s *session) getSegmented(ctx context.Context, t *target, cfg *ftp.Config, 
 	tr.finish(err)
 	s.debugPool(pool)
 	if err == nil && s.opts.verify {
-		fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", remote, res.Size, verifiedBy(res))
+		fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", escapeText(remote), res.Size, escapeText(verifiedBy(res)))
 	}
 	return err
 }
@@ -818,7 +824,7 @@ func cmdPut(ctx context.Context, s *session, args []string) error {
 	}
 	prog := newProgress(s.opts.progress, s.stderr)
 	defer prog.wait()
-	label := "put " + path.Base(remote)
+	label := "put " + escapeText(path.Base(remote))
 	if s.opts.retries > 0 || s.opts.verify {
 		return s.resumable(prog, label, fi.Size(), remote, func(ro *ftp.ResumeOptions) (*ftp.TransferResult, error) {
 			return ftp.UploadFile(ctx, ftp.Endpoint{Addr: t.addr, Config: cfg}, local, remote, ro)
