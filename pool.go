@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -76,29 +77,72 @@ type PoolStats struct {
 }
 
 // poolKey tells connections apart: a connection is reused only for the same
-// address and every setting that shapes the session, so that one is never
-// reused across credentials or TLS settings (the class of curl
-// CVE-2023-27535). A tls.Config is compared by identity and by the fields a
-// caller might (wrongly) change after use.
+// address and every Config setting that shapes the session or changes who
+// sees its traffic (its route, its observers, its limits), so that one is
+// never reused across credentials, TLS settings, proxies or loggers (the
+// class of curl CVE-2023-27535). Each field of Config is decided here;
+// TestPoolKeyCoversConfig fails when Config gains one that is not.
+//
+// Values are compared as the connection will use them: timeouts and the
+// listing time zone through their accessors, so that zero and the default
+// share. Pointer-valued settings are compared by identity, which is sound
+// because a Config must not be changed after use: a *slog.Logger, a
+// *time.Location, a *tls.Config (also by the fields a caller might wrongly
+// change after use).
+//
+// Func values cannot be compared. reflect's code pointer of a func is not an
+// identity: two closures made by one constructor (two proxies from
+// ProxyDialer with other addresses) share their code and differ only in what
+// they capture. So a Config with a DialContext is keyed by the *Config
+// itself: checkouts passing that same Config share connections, equal copies
+// of it do not. That reuses less, never wrongly.
 type poolKey struct {
-	addr                     string
-	user, password, account  string
-	host                     string
-	tlsMode                  TLSMode
-	tlsConfig                *tls.Config
-	serverName               string
-	insecure                 bool
-	clearData, clearControl  bool
-	active                   bool
-	disableEPSV, disableUTF8 bool
-	passive                  PassiveAddressPolicy
+	addr                    string
+	user, password, account string // the login
+	host                    string // HOST: the virtual host logged in to
+
+	// The route: a dialer hook (a proxy) is keyed by its Config.
+	dialer *Config
+
+	// Limits.
+	dialTimeout, replyTimeout, dataTimeout time.Duration
+	keepAlive                              time.Duration
+
+	// The observer: who is told the dialogue.
+	logger *slog.Logger
+
+	// Data connections.
+	disableEPSV bool
+	passive     PassiveAddressPolicy
+	active      bool
+	activeCfg   ActiveConfig // listen and advertised addresses, ports, accept timeout
+
+	// TLS.
+	tlsMode                 TLSMode
+	tlsConfig               *tls.Config
+	serverName              string
+	insecure                bool
+	clearData, clearControl bool
+
+	// What the session says and how listings are read.
+	disableUTF8, disableMLSD bool
+	location                 *time.Location
 }
 
 func keyFor(addr string, cfg *Config) poolKey {
 	k := poolKey{
 		addr: addr, user: cfg.User, password: cfg.Password, account: cfg.Account, host: cfg.Host,
+		dialTimeout: cfg.dialTimeout(), replyTimeout: cfg.replyTimeout(), dataTimeout: cfg.dataTimeout(),
+		keepAlive: max(cfg.KeepAlive, 0), logger: cfg.Logger,
+		disableEPSV: cfg.DisableEPSV, passive: cfg.PassiveAddress, active: cfg.Active != nil,
 		tlsMode: cfg.TLS, tlsConfig: cfg.TLSConfig, clearData: cfg.ClearData, clearControl: cfg.ClearControl,
-		active: cfg.Active != nil, disableEPSV: cfg.DisableEPSV, disableUTF8: cfg.DisableUTF8, passive: cfg.PassiveAddress,
+		disableUTF8: cfg.DisableUTF8, disableMLSD: cfg.DisableMLSD, location: cfg.location(),
+	}
+	if cfg.DialContext != nil {
+		k.dialer = cfg
+	}
+	if cfg.Active != nil {
+		k.activeCfg = *cfg.Active
 	}
 	if cfg.TLSConfig != nil {
 		k.serverName, k.insecure = cfg.TLSConfig.ServerName, cfg.TLSConfig.InsecureSkipVerify
@@ -201,6 +245,15 @@ func (p *Pool) Conn(ctx context.Context) (*PoolConn, error) {
 // Get checks out a connection to addr with cfg: an idle one with the same
 // key if there is one (tested with NOOP when it idled long), a new one if
 // the key is below MaxOpen, or else the first to be returned.
+//
+// A connection is handed only to a checkout whose addr and Config agree
+// with the one it was dialled for in every setting: credentials, HOST,
+// timeouts, keep-alive, Logger, data-connection and TLS settings, listing
+// settings. Pointer-valued settings (Logger, TLSConfig, Location) agree
+// when they are the same pointer. A Config with a DialContext (a proxy)
+// agrees only with itself: pass the same *Config to share those
+// connections. The Pool's own operations use a copy of the Config given to
+// NewPool, so they do not share with Get calls that pass the original.
 func (p *Pool) Get(ctx context.Context, addr string, cfg *Config) (*PoolConn, error) {
 	if cfg == nil {
 		cfg = &Config{}
@@ -258,6 +311,7 @@ checkout:
 				p.mu.Lock()
 				p.dropLocked(g)
 				p.stats.InUse--
+				p.forgetLocked(key, g)
 				p.mu.Unlock()
 				return nil, err
 			}
@@ -280,6 +334,7 @@ checkout:
 					break
 				}
 			}
+			p.forgetLocked(key, g)
 			p.mu.Unlock()
 			// A wake-up that raced with the cancellation is passed on.
 			select {
@@ -304,6 +359,16 @@ func (p *Pool) dropLocked(g *poolGroup) {
 	p.stats.Open--
 	p.stats.Discarded++
 	p.wakeLocked(g)
+}
+
+// forgetLocked drops the key of a group left with no connection and no
+// waiter, so that a long-lived pool does not keep every Config, Logger and
+// tls.Config it was ever given (keys hold them). Only where the caller is
+// done with g: a checkout in progress still counts in g.open.
+func (p *Pool) forgetLocked(key poolKey, g *poolGroup) {
+	if g.open == 0 && len(g.idle) == 0 && len(g.waiters) == 0 && p.keys[key] == g {
+		delete(p.keys, key)
+	}
 }
 
 func (p *Pool) wakeLocked(g *poolGroup) {
@@ -335,6 +400,7 @@ func (p *Pool) put(key poolKey, c *Conn) {
 			p.stats.Discarded++
 		}
 		p.wakeLocked(g)
+		p.forgetLocked(key, g)
 		p.mu.Unlock()
 		c.Close()
 		return
@@ -349,7 +415,9 @@ func (p *Pool) put(key poolKey, c *Conn) {
 func (p *Pool) discard(key poolKey, c *Conn) {
 	p.mu.Lock()
 	p.stats.InUse--
-	p.dropLocked(p.keys[key])
+	g := p.keys[key]
+	p.dropLocked(g)
+	p.forgetLocked(key, g)
 	p.mu.Unlock()
 	c.Close()
 }

@@ -28,6 +28,12 @@
 // when it is a terminal; --progress prints plain lines elsewhere, and
 // --no-progress turns both off.
 //
+// What the server sends is printed with its control characters escaped, as
+// ls -b prints names: listed names and link targets, reply texts in error
+// messages, progress labels. URLs in messages show "xxxxx" for their
+// password, netrc errors never quote the file's words, and the argument of
+// ACCT is masked like that of PASS.
+//
 // Flags may come before or after the command's arguments. The exit status
 // is 0 on success, 1 on an error and 2 on a usage error; an error is reported
 // as one line on standard error (mirror prints one line per failure, then a
@@ -100,7 +106,8 @@ TLS (port 990), ftpes:// explicit TLS (AUTH TLS); certificates are verified.
 
 flags (before or after the command's arguments):
   --active         active mode (EPRT/PORT) instead of passive
-  --debug          log the control dialogue to standard error (PASS masked)
+  --debug          log the control dialogue to standard error (PASS and ACCT
+                   masked, the server's text escaped)
   --timeout D      bound each connection attempt and each reply (e.g. 10s)
   --tls            explicit TLS for ftp:// URLs (as ftpes://)
   --cacert FILE    trust the PEM certificates in FILE instead of the system roots
@@ -164,6 +171,8 @@ type session struct {
 
 	netrc       []*netrcEntry
 	netrcLoaded bool
+
+	accounts []string // ACCT arguments in use, masked in errors
 }
 
 // command describes one subcommand.
@@ -289,7 +298,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(baseContext(), os.Interrupt)
 	defer stop()
 	s := &session{opts: opts, stdout: stdout, stderr: &errWriter{raw: stderr}}
-	return report(stderr, cmd.run(ctx, s, pos))
+	err = cmd.run(ctx, s, pos)
+	return report(stderr, err, s.accounts...)
 }
 
 // baseContext is the parent of every command's context; tests end a
@@ -317,22 +327,31 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // report prints err as one line and returns the exit status. The errors
-// of a *multiError take a line each, and a count follows.
-func report(stderr io.Writer, err error) int {
+// of a *multiError take a line each, and a count follows. Each line is
+// made safe to print: the accounts given are masked, the passwords of the
+// URLs it quotes are hidden, and control characters (from a server's reply
+// text, a listed name) are escaped.
+func report(stderr io.Writer, err error, accounts ...string) int {
 	if err == nil {
 		return exitOK
 	}
 	if me, ok := err.(*multiError); ok {
 		for _, e := range me.errs {
-			fmt.Fprintf(stderr, "ftpc: %s\n", oneLine(e.Error()))
+			fmt.Fprintf(stderr, "ftpc: %s\n", safeLine(e.Error(), accounts))
 		}
 	}
-	fmt.Fprintf(stderr, "ftpc: %s\n", oneLine(err.Error()))
+	fmt.Fprintf(stderr, "ftpc: %s\n", safeLine(err.Error(), accounts))
 	var ue *usageError
 	if errors.As(err, &ue) {
 		return exitUsage
 	}
 	return exitError
+}
+
+// safeLine is an error message as report prints it: accounts masked, URLs
+// redacted, on one line, control characters escaped.
+func safeLine(msg string, accounts []string) string {
+	return escapeText(oneLine(redactURLs(maskAccounts(msg, accounts))))
 }
 
 // oneLine joins the lines and runs of spaces of msg.
@@ -366,11 +385,12 @@ type target struct {
 }
 
 // parseURL parses ftp://[user[:password]@]host[:port]/path. Errors are usage
-// errors.
+// errors, which show the URL with its password hidden (redactURL).
 func parseURL(raw string) (*target, error) {
+	shown := redactURL(raw)
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, usagef("bad URL: %v", err)
+		return nil, urlError(shown)
 	}
 	mode := ftp.TLSNone
 	defaultPort := ftp.DefaultPort
@@ -381,25 +401,25 @@ func parseURL(raw string) (*target, error) {
 	case "ftpes":
 		mode = ftp.TLSExplicit
 	case "":
-		return nil, usagef("%q is not a URL: want ftp://host/path", raw)
+		return nil, usagef("%q is not a URL: want ftp://host/path", shown)
 	default:
 		return nil, usagef("unsupported URL scheme %q: want ftp://", u.Scheme)
 	}
 	if u.Opaque != "" {
-		return nil, usagef("bad URL %q: want ftp://host/path", raw)
+		return nil, usagef("bad URL %q: want ftp://host/path", shown)
 	}
 	host := u.Hostname()
 	if host == "" {
-		return nil, usagef("URL %q names no host", raw)
+		return nil, usagef("URL %q names no host", shown)
 	}
 	port := u.Port()
 	if port == "" {
 		port = defaultPort
 	} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return nil, usagef("URL %q: bad port %q", raw, port)
+		return nil, usagef("URL %q: bad port %q", shown, port)
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return nil, usagef("URL %q has a query or fragment: write '?' as %%3F and '#' as %%23", raw)
+		return nil, usagef("URL %q has a query or fragment: write '?' as %%3F and '#' as %%23", shown)
 	}
 	t := &target{scheme: strings.ToLower(u.Scheme), host: host, addr: net.JoinHostPort(host, port), tls: mode}
 	if u.User != nil {
@@ -446,6 +466,9 @@ func (s *session) config(t *target) (*ftp.Config, error) {
 		return nil, err
 	}
 	cfg := &ftp.Config{User: t.user, Password: t.password, Account: t.account, TLS: t.tls}
+	if t.account != "" {
+		s.accounts = append(s.accounts, t.account)
+	}
 	if raw, source := s.proxyFor(t); raw != "" {
 		if s.opts.active {
 			return nil, usagef("--active cannot work through a proxy (from %s): the server cannot connect back; use passive mode", source)
@@ -478,7 +501,9 @@ func (s *session) config(t *target) (*ftp.Config, error) {
 		cfg.Active = &ftp.ActiveConfig{}
 	}
 	if s.opts.debug {
-		cfg.Logger = slog.New(slog.NewTextHandler(s.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		// The text handler quotes values, escaping control characters;
+		// the masker hides ACCT's argument, which the library logs.
+		cfg.Logger = slog.New(accountMasker{slog.NewTextHandler(s.stderr, &slog.HandlerOptions{Level: slog.LevelDebug})})
 	}
 	if s.opts.timeout > 0 {
 		cfg.DialTimeout = s.opts.timeout
@@ -496,7 +521,7 @@ func (s *session) resumable(prog *progress, label string, size int64, remote str
 	res, err := run(ro)
 	tr.finish(err)
 	if err == nil && s.opts.verify {
-		fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", remote, res.Size, verifiedBy(res))
+		fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", escapeText(remote), res.Size, escapeText(verifiedBy(res)))
 	}
 	return err
 }
@@ -576,7 +601,9 @@ func cmdList(ctx context.Context, s *session, args []string) error {
 }
 
 // printEntries writes one line per entry, sorted by name: type, size, time
-// and name.
+// and name. Names and link targets are printed as ls -b prints them, with
+// control characters escaped (escapeName): a name is the server's to
+// choose, and must not drive the terminal.
 func printEntries(w io.Writer, entries []*ftp.Entry) {
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	for _, e := range entries {
@@ -588,9 +615,9 @@ func printEntries(w io.Writer, entries []*ftp.Entry) {
 		if !e.ModTime.IsZero() {
 			mod = e.ModTime.UTC().Format(time.RFC3339)
 		}
-		name := e.Name
+		name := escapeName(e.Name)
 		if e.Type == ftp.EntryLink && e.Target != "" {
-			name += " -> " + e.Target
+			name += " -> " + escapeName(e.Target)
 		}
 		fmt.Fprintf(w, "%c %12s %-20s %s\n", typeChar(e.Type), size, mod, name)
 	}
@@ -641,7 +668,7 @@ func cmdGet(ctx context.Context, s *session, args []string) error {
 	}
 	prog := newProgress(s.opts.progress, s.stderr)
 	defer prog.wait()
-	label := "get " + path.Base(remote)
+	label := "get " + escapeText(path.Base(remote))
 	if s.opts.segments > 0 {
 		return s.getSegmented(ctx, t, cfg, remote, local, prog.start(label, -1, -1, false))
 	}
@@ -751,7 +778,7 @@ func (s *session) getSegmented(ctx context.Context, t *target, cfg *ftp.Config, 
 	tr.finish(err)
 	s.debugPool(pool)
 	if err == nil && s.opts.verify {
-		fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", remote, res.Size, verifiedBy(res))
+		fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", escapeText(remote), res.Size, escapeText(verifiedBy(res)))
 	}
 	return err
 }
@@ -797,7 +824,7 @@ func cmdPut(ctx context.Context, s *session, args []string) error {
 	}
 	prog := newProgress(s.opts.progress, s.stderr)
 	defer prog.wait()
-	label := "put " + path.Base(remote)
+	label := "put " + escapeText(path.Base(remote))
 	if s.opts.retries > 0 || s.opts.verify {
 		return s.resumable(prog, label, fi.Size(), remote, func(ro *ftp.ResumeOptions) (*ftp.TransferResult, error) {
 			return ftp.UploadFile(ctx, ftp.Endpoint{Addr: t.addr, Config: cfg}, local, remote, ro)

@@ -68,8 +68,10 @@ func parseNetrc(name string, data []byte) ([]*netrcEntry, error) {
 		if tok == "" && !quoted {
 			return entries, nil
 		}
+		// The word where a keyword belongs is not shown: it is most
+		// likely the rest of a password with a space in it.
 		if quoted {
-			return nil, lx.errorf(line, "quoted %q where a keyword belongs", tok)
+			return nil, lx.errorf(line, "a quoted word where a keyword belongs (a password with spaces must be quoted whole)")
 		}
 		switch tok {
 		case "machine", "login", "password", "account", "macdef":
@@ -103,7 +105,7 @@ func parseNetrc(name string, data []byte) ([]*netrcEntry, error) {
 			cur = &netrcEntry{deflt: true}
 			entries = append(entries, cur)
 		default:
-			return nil, lx.errorf(line, "unknown keyword %q", tok)
+			return nil, lx.errorf(line, "unknown keyword (not shown: a password with spaces must be quoted whole)")
 		}
 	}
 }

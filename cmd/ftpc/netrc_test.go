@@ -58,9 +58,9 @@ func TestParseNetrcErrors(t *testing.T) {
 	tests := []struct{ text, want string }{
 		{"machine h login u\npassword", "test.netrc:2: \"password\" without its value"},
 		{"login u password p", "test.netrc:1: \"login\" before any \"machine\" or \"default\""},
-		{"machine h\n\nport 21", "test.netrc:3: unknown keyword \"port\""},
+		{"machine h\n\nport 21", "test.netrc:3: unknown keyword (not shown: a password with spaces must be quoted whole)"},
 		{"machine h login u\npassword \"abc\n\n", "test.netrc:2: unterminated quoted string"},
-		{"\"machine\" h", "test.netrc:1: quoted \"machine\" where a keyword belongs"},
+		{"\"machine\" h", "test.netrc:1: a quoted word where a keyword belongs (a password with spaces must be quoted whole)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {

@@ -372,7 +372,7 @@ func (m *mirrorProgress) report(name string, done, total int64) {
 	}
 	t := m.all[name]
 	if t == nil {
-		t = m.p.start(m.op+" "+name, total, -1, true)
+		t = m.p.start(m.op+" "+escapeText(name), total, -1, true) // a remote name
 		m.all[name] = t
 	}
 	complete := total >= 0 && done >= total
