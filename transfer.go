@@ -323,13 +323,32 @@ func (c *Conn) establish(ctx context.Context, line string, connect func(context.
 		}
 	}
 	if !connected {
-		// Refused, failed or already complete: stop connecting.
-		cancel()
-		stopConnect()
-		if res := <-conns; res.nc != nil {
+		// Refused, failed or already complete: stop connecting. A reply
+		// about the data connection (425, 426) usually follows its
+		// failure by a moment: that failure is part of the answer.
+		var res dialResult
+		early := false
+		if fe := (*Error)(nil); errors.As(rep.err, &fe) && !refusedOnItsOwn(rep.r) {
+			grace := time.NewTimer(lateConnectGrace)
+			select {
+			case res = <-conns:
+				early = true
+			case <-grace.C:
+			}
+			grace.Stop()
+		}
+		if !early {
+			cancel()
+			stopConnect()
+			res = <-conns
+		}
+		if res.nc != nil {
 			res.nc.Close()
 		}
 		if rep.err != nil {
+			if early && res.err != nil {
+				return nil, true, errors.Join(res.err, rep.err)
+			}
 			return nil, false, rep.err
 		}
 		return &transfer{c: c, line: line, prelim: rep.r, done: true}, false, nil
