@@ -1,16 +1,19 @@
 // Hostile servers cannot exhaust or confuse the client: listings are
-// bounded and keep a sample of what they could not parse. Each test bounds
-// itself in time and memory, so that a client without the bounds fails it
-// on an assertion, not by exhausting the machine.
+// bounded and keep a sample of what they could not parse; List and
+// NameList never hand out unsafe names. Each test bounds itself in time
+// and memory, so that a client without the bounds fails it on an
+// assertion, not by exhausting the machine.
 
 package ftp
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -397,4 +400,116 @@ func TestListDefaultBound(t *testing.T) {
 	assert.Len(t, names, DefaultMaxListEntries, "names kept to the bound")
 	assert.Equal(t, DefaultMaxListEntries, (*ListOptions)(nil).maxEntries())
 	assert.Equal(t, DefaultMaxListEntries, (&ListOptions{Hidden: true}).maxEntries())
+}
+
+// unsafeIn collects the names of the *UnsafeNameErrors err holds.
+func unsafeIn(err error) []string {
+	var out []string
+	var walk func(error)
+	walk = func(err error) {
+		var ue *UnsafeNameError
+		if errors.As(err, &ue) && err == error(ue) {
+			out = append(out, ue.Name)
+			return
+		}
+		switch x := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, e := range x.Unwrap() {
+				walk(e)
+			}
+		case interface{ Unwrap() error }:
+			walk(x.Unwrap())
+		}
+	}
+	if err != nil {
+		walk(err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestListRefusesUnsafeNames: List, ListAll and ListWith never hand out a
+// name that is not one harmless path element: each comes as an
+// *UnsafeNameError beside the safe entries.
+func TestListRefusesUnsafeNames(t *testing.T) {
+	for _, mlsd := range []bool{true, false} {
+		t.Run(fmt.Sprintf("mlsd=%v", mlsd), func(t *testing.T) {
+			srv := startHostile(t, mlsd)
+			ctx := testCtx(t)
+			p := NewPool(srv.Addr, fakeConfig(), PoolOptions{MaxOpen: 2})
+			defer p.Close()
+			c, err := p.Conn(ctx)
+			require.NoError(t, err)
+			defer c.Close()
+			want := []string{"broken", "ok.txt", "sub"}
+			if mlsd {
+				want = []string{"broken", "link", "ok.txt", "sub"}
+			}
+			listers := map[string]func() ([]*Entry, error){
+				"List":      func() ([]*Entry, error) { return c.List(ctx, "/pub") },
+				"ListAll":   func() ([]*Entry, error) { return c.ListAll(ctx, "/pub") },
+				"ListWith":  func() ([]*Entry, error) { return c.ListWith(ctx, "/pub", &ListOptions{Hidden: true}) },
+				"Pool.List": func() ([]*Entry, error) { return p.List(ctx, "/pub") },
+			}
+			for name, list := range listers {
+				entries, err := list()
+				names := entryNames(entries)
+				sort.Strings(names)
+				assert.Equal(t, want, names, name)
+				assert.ErrorIs(t, err, ErrUnsafeName, name)
+				assert.Equal(t, []string{"../escape", "../x", "/etc/x", "a/b", `back\slash`}, unsafeIn(err), name)
+				var ue *UnsafeNameError
+				if assert.ErrorAs(t, err, &ue, name) {
+					assert.Equal(t, "/pub", ue.Dir)
+				}
+				var le *ListError
+				if assert.ErrorAs(t, err, &le, name) {
+					assert.Equal(t, 2, le.Count, "the lines with NUL and CR")
+				}
+			}
+			srv.assertNoUnsafeCommand(t)
+		})
+	}
+}
+
+// TestNameListNames: NLST names are returned without the directory a
+// server may put before them (as asked, or its last elements, relative to
+// the working directory); whatever is then not one harmless path element
+// is refused with an *UnsafeNameError.
+func TestNameListNames(t *testing.T) {
+	cases := []struct {
+		dir     string
+		sent    []string
+		names   []string
+		refused []string
+	}{
+		{"pub", []string{"pub/ok.txt", "sub", "../../escaped", "/tmp/x", "a/b", `..\..\x`, "pub/..", "other/y", "pub/a/b"},
+			[]string{"ok.txt", "sub"}, []string{"../../escaped", "/tmp/x", `..\..\x`, "a/b", "other/y", "pub/..", "pub/a/b"}},
+		{"/srv/pub/", []string{"/srv/pub/a", "/srv/pub//b", "pub/c", "srv/pub/d", "/srv/e"},
+			[]string{"a", "b", "c", "d"}, []string{"/srv/e"}},
+		{"", []string{"./c", "d", "/e", "../f"}, []string{"c", "d"}, []string{"../f", "/e"}},
+		{"/", []string{"/e", "f", "//g"}, []string{"e", "f", "g"}, nil},
+	}
+	srv := startFake(t, func(sc *fakeScript) {
+		sc.login("u", "p")
+		for _, tc := range cases {
+			listingSteps(sc, strings.TrimSpace("NLST "+tc.dir), tc.sent...)
+		}
+		sc.quit()
+	})
+	c := dialFake(t, srv, nil)
+	ctx := fakeTestCtx(t)
+	for _, tc := range cases {
+		names, err := c.NameList(ctx, tc.dir)
+		assert.Equal(t, tc.names, names, "NLST %s", tc.dir)
+		sort.Strings(tc.refused)
+		assert.Equal(t, tc.refused, unsafeIn(err), "NLST %s", tc.dir)
+		if tc.refused == nil {
+			assert.NoError(t, err)
+		} else {
+			assert.ErrorIs(t, err, ErrUnsafeName)
+		}
+	}
+	require.NoError(t, c.Close())
+	srv.wait()
 }

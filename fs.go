@@ -80,7 +80,7 @@ func (f *FS) ReadDir(name string) ([]fs.DirEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries, err := f.pool.ListAll(f.ctx, p)
+	entries, err := f.pool.listRaw(f.ctx, p, true, DefaultMaxListEntries)
 	var le *ListError
 	if err != nil && !errors.As(err, &le) {
 		return nil, pathErr("readdir", name, err)

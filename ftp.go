@@ -277,8 +277,8 @@ func (c *Conn) Delete(ctx context.Context, file string) error {
 
 // RemoveAll removes p and, if it is a directory, everything below it, like
 // os.RemoveAll: files with DELE, directories depth first with RMD, hidden
-// entries too (listed with ListAll). Symbolic links are deleted, not
-// followed. A p that does not exist is not an error.
+// entries too (listed as ListAll lists them). Symbolic links are deleted,
+// not followed. A p that does not exist is not an error.
 func (c *Conn) RemoveAll(ctx context.Context, p string) error {
 	e, err := c.Stat(ctx, p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -290,7 +290,7 @@ func (c *Conn) RemoveAll(ctx context.Context, p string) error {
 	if e.Type != EntryDir {
 		return c.Delete(ctx, p)
 	}
-	entries, err := c.ListAll(ctx, p)
+	entries, err := c.listRaw(ctx, p, true, DefaultMaxListEntries)
 	if err != nil {
 		return err
 	}

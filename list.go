@@ -28,6 +28,11 @@ func newControlReader(nc net.Conn) *bufio.Reader { return bufio.NewReaderSize(nc
 // ".." are left out. Lines that no format describes make the error a
 // *ListError, returned beside the entries that were understood.
 //
+// A listed name is never a path: an entry whose name is not one harmless
+// path element ("../x", "/etc/x", "a/b", `..\x`, see UnsafeNameError)
+// is not returned; an *UnsafeNameError for each comes in the error,
+// joined (errors.Join) with the *ListError if any, beside the entries.
+//
 // A listing is bounded: after DefaultMaxListEntries lines it is cut (ABOR)
 // and a *LimitError joins the error, beside the entries read until then;
 // ListWith takes another bound.
@@ -80,16 +85,38 @@ func (o *ListOptions) maxEntries() int {
 // ListWith lists a directory as List does, or as ListAll with
 // opts.Hidden, cut after opts.MaxEntries lines.
 func (c *Conn) ListWith(ctx context.Context, dir string, opts *ListOptions) ([]*Entry, error) {
-	return c.listRaw(ctx, dir, opts.hidden(), opts.maxEntries())
+	entries, err := c.listRaw(ctx, dir, opts.hidden(), opts.maxEntries())
+	return refuseUnsafe(dir, entries, err)
 }
 
 // ListWith lists a directory on a pooled connection (see Conn.ListWith).
 func (p *Pool) ListWith(ctx context.Context, dir string, opts *ListOptions) ([]*Entry, error) {
-	return p.listRaw(ctx, dir, opts.hidden(), opts.maxEntries())
+	entries, err := p.listRaw(ctx, dir, opts.hidden(), opts.maxEntries())
+	return refuseUnsafe(dir, entries, err)
 }
 
-// listRaw lists dir, with its hidden entries when all is set, cut after
-// max lines.
+// refuseUnsafe takes out of a listing of dir the entries whose names are
+// not one harmless path element, and reports each with an
+// *UnsafeNameError before err.
+func refuseUnsafe(dir string, entries []*Entry, err error) ([]*Entry, error) {
+	var refused []error
+	safe := entries[:0]
+	for _, e := range entries {
+		if safeEntryName(e.Name) {
+			safe = append(safe, e)
+		} else {
+			refused = append(refused, &UnsafeNameError{Dir: dir, Name: e.Name})
+		}
+	}
+	clear(entries[len(safe):])
+	if len(refused) == 0 {
+		return safe, err
+	}
+	return safe, errors.Join(append(refused, err)...)
+}
+
+// listRaw lists dir as ListWith does, with the entries whose names are
+// unsafe: for the walkers, which report them in their place.
 func (c *Conn) listRaw(ctx context.Context, dir string, all bool, max int) ([]*Entry, error) {
 	if err := validateArg("LIST", dir); err != nil {
 		return nil, err
@@ -236,23 +263,56 @@ func (c *Conn) readEntries(ctx context.Context, verb, arg string, l listing) ([]
 	return entries, errors.Join(le, err)
 }
 
-// NameList returns the names in a directory (NLST). Servers differ on
-// whether the names carry the directory's path. As List, NameList is cut
-// (ABOR) after DefaultMaxListEntries lines, with a *LimitError.
+// NameList returns the names in a directory (NLST), without the
+// directory: many servers answer NLST dir with "dir/name" (or with the
+// last elements of dir, relative to their working directory), and that
+// prefix is taken off. What is left must be one harmless path element: a
+// name that is not ("../x", "/tmp/x", "other/y", `..\x`, see
+// UnsafeNameError) is not returned, and an *UnsafeNameError for each
+// comes in the error (errors.Join), beside the names. A NLST of a file
+// rather than a directory therefore gives no name but a refusal. As List,
+// NameList is cut (ABOR) after DefaultMaxListEntries lines, with a
+// *LimitError.
 func (c *Conn) NameList(ctx context.Context, dir string) ([]string, error) {
 	var names []string
+	var refused []error
 	n := 0
 	err := c.readListing(ctx, "NLST", dir, func(line string) error {
 		if n >= DefaultMaxListEntries {
 			return &LimitError{Limit: "MaxListEntries", Max: DefaultMaxListEntries, Path: dir}
 		}
 		n++
-		if line != "" {
-			names = append(names, line)
+		if line == "" {
+			return nil
+		}
+		if name, ok := nlstName(dir, line); ok {
+			names = append(names, name)
+		} else {
+			refused = append(refused, &UnsafeNameError{Dir: dir, Name: line})
 		}
 		return nil
 	})
+	if len(refused) > 0 {
+		err = errors.Join(append(refused, err)...)
+	}
 	return names, err
+}
+
+// nlstName returns the name a NLST of dir answered with line, without the
+// directory a server may have put before it: dir itself, as asked or
+// cleaned, or its last elements. It reports whether the name is one
+// harmless path element.
+func nlstName(dir, line string) (string, bool) {
+	i := strings.LastIndexByte(line, '/')
+	if i < 0 {
+		return line, safeEntryName(line)
+	}
+	prefix, name := path.Clean(line[:i+1]), line[i+1:]
+	d := path.Clean(dir)
+	if prefix != d && (path.IsAbs(prefix) || prefix == "." || !strings.HasSuffix(d, "/"+prefix)) {
+		return "", false
+	}
+	return name, safeEntryName(name)
 }
 
 // readListing runs a listing command and hands each line to fn. An error

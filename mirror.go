@@ -554,7 +554,10 @@ func (m *mirror) remoteTree(ctx context.Context, source bool) (*mirrorTree, erro
 	if root.Type != EntryDir {
 		return nil, fmt.Errorf("ftp: mirror: %s is not a directory", m.remoteDir)
 	}
-	err = walkFrom(ctx, m.remoteDir, root, m.opts.Parallel, m.p.ListAll, func(p, rel string, e *Entry, err error) error {
+	list := func(ctx context.Context, dir string) ([]*Entry, error) {
+		return m.p.listRaw(ctx, dir, true, DefaultMaxListEntries)
+	}
+	err = walkFrom(ctx, m.remoteDir, root, m.opts.Parallel, list, func(p, rel string, e *Entry, err error) error {
 		if err != nil {
 			t.incomplete[rel] = true
 			var ue *UnsafeNameError

@@ -47,8 +47,9 @@ var ErrUnsafeName = errors.New("ftp: unsafe name in a listing")
 // UnsafeNameError reports an entry whose name is not a single, harmless
 // path element: empty, ".", "..", absolute, or holding '/', '\\', NUL, CR
 // or LF. A hostile or broken server could use such a name to make a
-// client write outside the directory it mirrors into, so Walk and the
-// mirrors refuse it before any path is built from it.
+// client write outside the directory it mirrors into, so List, NameList,
+// Walk, RemoveAll, FS and the mirrors refuse it before any path is built
+// from it.
 type UnsafeNameError struct {
 	Dir  string // the directory whose listing held the name
 	Name string // the name, as the server sent it
@@ -70,11 +71,14 @@ func safeEntryName(name string) bool {
 
 // Walk walks the remote tree rooted at root, calling fn for root and for
 // each file and directory below it, hidden ones too (directories are
-// listed with ListAll), in lexical order, on this connection (see
+// listed as ListAll lists them), in lexical order, on this connection (see
 // WalkFunc). An empty root walks the working directory. Walk ends with the
 // context's error once ctx is done.
 func (c *Conn) Walk(ctx context.Context, root string, fn WalkFunc) error {
-	return startWalk(ctx, root, 1, c.Stat, c.ListAll, adaptWalkFunc(fn))
+	list := func(ctx context.Context, dir string) ([]*Entry, error) {
+		return c.listRaw(ctx, dir, true, DefaultMaxListEntries)
+	}
+	return startWalk(ctx, root, 1, c.Stat, list, adaptWalkFunc(fn))
 }
 
 // Walk walks the remote tree rooted at root as Conn.Walk does, listing up
@@ -87,13 +91,18 @@ func (c *Conn) Walk(ctx context.Context, root string, fn WalkFunc) error {
 // a file, it skips the file's later siblings in lexical order). A parallel
 // of 1 or less walks exactly as Conn.Walk, one directory at a time.
 func (p *Pool) Walk(ctx context.Context, root string, parallel int, fn WalkFunc) error {
-	return startWalk(ctx, root, parallel, p.Stat, p.ListAll, adaptWalkFunc(fn))
+	list := func(ctx context.Context, dir string) ([]*Entry, error) {
+		return p.listRaw(ctx, dir, true, DefaultMaxListEntries)
+	}
+	return startWalk(ctx, root, parallel, p.Stat, list, adaptWalkFunc(fn))
 }
 
 // walkVisit is the walkers' callback: WalkFunc's, with the item's path
 // relative to root ("" for root, slash-separated) beside it.
 type walkVisit func(p, rel string, e *Entry, err error) error
 
+// lister lists a directory for a walk: every entry, those with unsafe
+// names too, which the walk reports in their place.
 type lister func(ctx context.Context, dir string) ([]*Entry, error)
 
 func adaptWalkFunc(fn WalkFunc) walkVisit {
