@@ -58,6 +58,34 @@ func (l *Limits) maxListEntries() int {
 	return l.MaxListEntries
 }
 
+func (l *Limits) maxDepth() int {
+	if l == nil || l.MaxDepth <= 0 {
+		return DefaultMaxDepth
+	}
+	return l.MaxDepth
+}
+
+func (l *Limits) maxPathLen() int {
+	if l == nil || l.MaxPathLen <= 0 {
+		return DefaultMaxPathLen
+	}
+	return l.MaxPathLen
+}
+
+func (l *Limits) maxEntries() int64 {
+	if l == nil || l.MaxEntries <= 0 {
+		return DefaultMaxEntries
+	}
+	return l.MaxEntries
+}
+
+func (l *Limits) maxPending() int {
+	if l == nil || l.MaxPending <= 0 {
+		return DefaultMaxPending
+	}
+	return l.MaxPending
+}
+
 // ErrLimit is matched by a *LimitError.
 var ErrLimit = errors.New("ftp: limit exceeded")
 
