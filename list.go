@@ -52,7 +52,8 @@ func (c *Conn) List(ctx context.Context, dir string) ([]*Entry, error) {
 // 504), or fails LIST -a (450, 550) or answers it with nothing where a
 // bare LIST lists entries (it read "-a" as a name), is listed with bare
 // LIST, and from then on for the session. Walk, the mirrors, RemoveAll
-// and FS list with ListAll, as os.ReadDir shows dotfiles.
+// and FS list as ListAll does, as os.ReadDir shows dotfiles (and report
+// unsafe names in their own way).
 func (c *Conn) ListAll(ctx context.Context, dir string) ([]*Entry, error) {
 	return c.ListWith(ctx, dir, &ListOptions{Hidden: true})
 }
