@@ -61,10 +61,13 @@ var ErrUnparsedLine = errors.New("ftp: listing line not understood")
 
 // ListError reports the lines of a listing that could not be parsed. The
 // entries that were parsed are still returned beside it, so a caller may
-// choose to go on; nothing is dropped silently.
+// choose to go on; nothing is dropped silently: Count says how many lines
+// were not understood, and Lines keeps the first 16 of them as a sample (a
+// listing of garbage costs no more memory than that).
 type ListError struct {
 	Command string   // LIST or MLSD with its argument
-	Lines   []string // the lines that were not understood, as received
+	Lines   []string // the first (at most 16) lines not understood, as received
+	Count   int      // how many lines were not understood in all
 }
 
 func (e *ListError) Error() string {
@@ -75,7 +78,7 @@ func (e *ListError) Error() string {
 			first = first[:80] + "..."
 		}
 	}
-	return fmt.Sprintf("ftp: %s: %d listing line(s) not understood, first: %q", e.Command, len(e.Lines), first)
+	return fmt.Sprintf("ftp: %s: %d listing line(s) not understood, first: %q", e.Command, max(e.Count, len(e.Lines)), first)
 }
 
 // Unwrap lets errors.Is(err, ErrUnparsedLine) match.

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"path"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -35,10 +36,24 @@ func NewFS(ctx context.Context, p *Pool, root string) *FS {
 	return &FS{ctx: ctx, pool: p, root: root}
 }
 
-// remote maps an fs path to the server's path.
+// remote maps an fs path to the server's path. As in a walk, a name of
+// more than DefaultMaxDepth levels (a directory of DefaultMaxDepth levels
+// for ReadDir) or longer than DefaultMaxPathLen bytes is refused with a
+// *LimitError, so that fs.WalkDir over a server whose directories list
+// themselves ends.
 func (f *FS) remote(op, name string) (string, error) {
 	if !fs.ValidPath(name) {
 		return "", &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+	}
+	if len(name) > DefaultMaxPathLen {
+		return "", &fs.PathError{Op: op, Path: name, Err: &LimitError{Limit: "MaxPathLen", Max: DefaultMaxPathLen, Path: path.Dir(name), Name: path.Base(name)}}
+	}
+	depth := 0
+	if name != "." {
+		depth = strings.Count(name, "/") + 1
+	}
+	if depth > DefaultMaxDepth || op == "readdir" && depth == DefaultMaxDepth {
+		return "", &fs.PathError{Op: op, Path: name, Err: &LimitError{Limit: "MaxDepth", Max: DefaultMaxDepth, Path: name}}
 	}
 	if name == "." {
 		if f.root == "" {
@@ -80,7 +95,7 @@ func (f *FS) ReadDir(name string) ([]fs.DirEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries, err := f.pool.ListAll(f.ctx, p)
+	entries, err := f.pool.listRaw(f.ctx, p, true, DefaultMaxListEntries)
 	var le *ListError
 	if err != nil && !errors.As(err, &le) {
 		return nil, pathErr("readdir", name, err)

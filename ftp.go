@@ -277,8 +277,16 @@ func (c *Conn) Delete(ctx context.Context, file string) error {
 
 // RemoveAll removes p and, if it is a directory, everything below it, like
 // os.RemoveAll: files with DELE, directories depth first with RMD, hidden
-// entries too (listed with ListAll). Symbolic links are deleted, not
-// followed. A p that does not exist is not an error.
+// entries too (listed as ListAll lists them). Symbolic links are deleted,
+// not followed. A p that does not exist is not an error.
+//
+// A listing is trusted only whole: nothing of a directory is removed when
+// its listing holds an unsafe name (*UnsafeNameError), a directory too
+// deep or a path too long (*LimitError), or a directory whose MLSD unique
+// fact was met already, a cycle (*RevisitError). RemoveAll is bounded by
+// the default Limits: it ends with a *LimitError past
+// DefaultMaxListEntries lines in a listing, DefaultMaxEntries entries in
+// all or DefaultMaxPending held at once.
 func (c *Conn) RemoveAll(ctx context.Context, p string) error {
 	e, err := c.Stat(ctx, p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -290,23 +298,53 @@ func (c *Conn) RemoveAll(ctx context.Context, p string) error {
 	if e.Type != EntryDir {
 		return c.Delete(ctx, p)
 	}
-	entries, err := c.ListAll(ctx, p)
+	b := newWalkBounds(nil)
+	if err := b.enter(p, e, 0); err != nil {
+		return err
+	}
+	return c.removeDir(ctx, p, 0, b)
+}
+
+// removeDir removes the directory p, depth levels below where RemoveAll
+// started, once everything in it is removed.
+func (c *Conn) removeDir(ctx context.Context, p string, depth int, b *walkBounds) error {
+	entries, err := c.listRaw(ctx, p, true, b.lim.maxListEntries())
 	if err != nil {
 		return err
 	}
-	for _, child := range entries {
-		if !safeEntryName(child.Name) {
-			// A hostile "../x" must not turn a removal into one elsewhere;
-			// nothing of a listing that holds one is removed.
-			return &UnsafeNameError{Dir: p, Name: child.Name}
-		}
+	if err := b.listed(p, len(entries)); err != nil {
+		return err
 	}
-	for _, child := range entries {
-		cp := path.Join(p, child.Name)
+	defer b.release(len(entries))
+	// The whole listing is checked before anything is removed: a hostile
+	// "../x" must not turn a removal into one elsewhere, nor a cycle into
+	// an endless one.
+	paths := make([]string, len(entries))
+	seen := make(map[string]bool, len(entries))
+	for i, child := range entries {
+		if seen[child.Name] {
+			continue // listed twice: removed once
+		}
+		seen[child.Name] = true
+		cp, err := b.child(p, child.Name, nil)
+		if err != nil {
+			return err
+		}
 		if child.Type == EntryDir {
-			err = c.RemoveAll(ctx, cp)
+			if err := b.enter(cp, child, depth+1); err != nil {
+				return err
+			}
+		}
+		paths[i] = cp
+	}
+	for i, child := range entries {
+		if paths[i] == "" {
+			continue
+		}
+		if child.Type == EntryDir {
+			err = c.removeDir(ctx, paths[i], depth+1, b)
 		} else {
-			err = c.Delete(ctx, cp)
+			err = c.Delete(ctx, paths[i])
 		}
 		if err != nil {
 			return err

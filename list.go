@@ -28,6 +28,15 @@ func newControlReader(nc net.Conn) *bufio.Reader { return bufio.NewReaderSize(nc
 // ".." are left out. Lines that no format describes make the error a
 // *ListError, returned beside the entries that were understood.
 //
+// A listed name is never a path: an entry whose name is not one harmless
+// path element ("../x", "/etc/x", "a/b", `..\x`, see UnsafeNameError)
+// is not returned; an *UnsafeNameError for each comes in the error,
+// joined (errors.Join) with the *ListError if any, beside the entries.
+//
+// A listing is bounded: after DefaultMaxListEntries lines it is cut (ABOR)
+// and a *LimitError joins the error, beside the entries read until then;
+// ListWith takes another bound.
+//
 // Many servers hand LIST's argument to ls: with LIST, a dir holding
 // whitespace or starting with '-' is listed from inside (PWD once a
 // session, CWD dir, LIST, CWD back), as lftp does. The working directory
@@ -35,7 +44,7 @@ func newControlReader(nc net.Conn) *bufio.Reader { return bufio.NewReaderSize(nc
 // not with a CWD sent through Quote. A Conn that cannot change back is
 // closed rather than left elsewhere.
 func (c *Conn) List(ctx context.Context, dir string) ([]*Entry, error) {
-	return c.list(ctx, dir, false)
+	return c.ListWith(ctx, dir, nil)
 }
 
 // ListAll is List with hidden files: LIST -a where the server takes it,
@@ -43,20 +52,73 @@ func (c *Conn) List(ctx context.Context, dir string) ([]*Entry, error) {
 // 504), or fails LIST -a (450, 550) or answers it with nothing where a
 // bare LIST lists entries (it read "-a" as a name), is listed with bare
 // LIST, and from then on for the session. Walk, the mirrors, RemoveAll
-// and FS list with ListAll, as os.ReadDir shows dotfiles.
+// and FS list as ListAll does, as os.ReadDir shows dotfiles (and report
+// unsafe names in their own way).
 func (c *Conn) ListAll(ctx context.Context, dir string) ([]*Entry, error) {
-	return c.list(ctx, dir, true)
+	return c.ListWith(ctx, dir, &ListOptions{Hidden: true})
 }
 
 // ListAll lists a directory with its hidden entries on a pooled
 // connection (see Conn.ListAll).
-func (p *Pool) ListAll(ctx context.Context, dir string) (entries []*Entry, err error) {
-	err = p.with(ctx, func(c *Conn) error { entries, err = c.ListAll(ctx, dir); return err })
-	return entries, err
+func (p *Pool) ListAll(ctx context.Context, dir string) ([]*Entry, error) {
+	return p.ListWith(ctx, dir, &ListOptions{Hidden: true})
 }
 
-// list is List, and ListAll when all is set.
-func (c *Conn) list(ctx context.Context, dir string, all bool) ([]*Entry, error) {
+// ListOptions configures ListWith; nil means the zero value.
+type ListOptions struct {
+	// Hidden lists hidden entries too, as ListAll does.
+	Hidden bool
+	// MaxEntries bounds the lines of the listing, entries and lines not
+	// understood alike: the listing is cut (ABOR) after that many, with a
+	// *LimitError. 0 means DefaultMaxListEntries.
+	MaxEntries int
+}
+
+func (o *ListOptions) hidden() bool { return o != nil && o.Hidden }
+
+func (o *ListOptions) maxEntries() int {
+	if o == nil {
+		return DefaultMaxListEntries
+	}
+	return (&Limits{MaxListEntries: o.MaxEntries}).maxListEntries()
+}
+
+// ListWith lists a directory as List does, or as ListAll with
+// opts.Hidden, cut after opts.MaxEntries lines.
+func (c *Conn) ListWith(ctx context.Context, dir string, opts *ListOptions) ([]*Entry, error) {
+	entries, err := c.listRaw(ctx, dir, opts.hidden(), opts.maxEntries())
+	return refuseUnsafe(dir, entries, err)
+}
+
+// ListWith lists a directory on a pooled connection (see Conn.ListWith).
+func (p *Pool) ListWith(ctx context.Context, dir string, opts *ListOptions) ([]*Entry, error) {
+	entries, err := p.listRaw(ctx, dir, opts.hidden(), opts.maxEntries())
+	return refuseUnsafe(dir, entries, err)
+}
+
+// refuseUnsafe takes out of a listing of dir the entries whose names are
+// not one harmless path element, and reports each with an
+// *UnsafeNameError before err.
+func refuseUnsafe(dir string, entries []*Entry, err error) ([]*Entry, error) {
+	var refused []error
+	safe := entries[:0]
+	for _, e := range entries {
+		if safeEntryName(e.Name) {
+			safe = append(safe, e)
+		} else {
+			refused = append(refused, &UnsafeNameError{Dir: dir, Name: e.Name, Entry: e})
+		}
+	}
+	clear(entries[len(safe):])
+	if len(refused) == 0 {
+		return safe, err
+	}
+	return safe, errors.Join(append(refused, err)...)
+}
+
+// listRaw lists dir as ListWith does, with the entries whose names are
+// unsafe: for the walkers, which report them in their place.
+func (c *Conn) listRaw(ctx context.Context, dir string, all bool, max int) ([]*Entry, error) {
 	if err := validateArg("LIST", dir); err != nil {
 		return nil, err
 	}
@@ -64,11 +126,12 @@ func (c *Conn) list(ctx context.Context, dir string, all bool) ([]*Entry, error)
 	if err != nil {
 		return nil, err
 	}
+	l := listing{dir: dir, max: max}
 	if feats.Has("MLST") && !c.cfg.DisableMLSD {
-		return c.readEntries(ctx, "MLSD", dir)
+		return c.readEntries(ctx, "MLSD", dir, l)
 	}
 	if !strings.ContainsAny(dir, " \t") && !strings.HasPrefix(dir, "-") {
-		return c.listLIST(ctx, dir, all)
+		return c.listLIST(ctx, dir, all, l)
 	}
 	// GNU inetutils and netkit ftpd split "LIST my dir" at the space, and
 	// ls reads "-x" as options: list from inside.
@@ -79,31 +142,44 @@ func (c *Conn) list(ctx context.Context, dir string, all bool) ([]*Entry, error)
 	if err := c.pathCmd(ctx, "CWD", dir, 2); err != nil {
 		return nil, err
 	}
-	entries, err := c.listLIST(ctx, "", all)
+	entries, err := c.listLIST(ctx, "", all, l)
 	if rerr := c.returnTo(ctx, back); rerr != nil && err == nil {
 		return nil, rerr
 	}
 	return entries, err
 }
 
+// listRaw lists dir on a pooled connection (see Conn.listRaw).
+func (p *Pool) listRaw(ctx context.Context, dir string, all bool, max int) (entries []*Entry, err error) {
+	err = p.with(ctx, func(c *Conn) error { entries, err = c.listRaw(ctx, dir, all, max); return err })
+	return entries, err
+}
+
+// listing is what readEntries needs beside the command: the directory
+// listed (for errors) and the bound on its lines.
+type listing struct {
+	dir string
+	max int
+}
+
 // listLIST lists dir with LIST, with -a when all asks for hidden entries
 // and the server has not shown that it cannot take it.
-func (c *Conn) listLIST(ctx context.Context, dir string, all bool) ([]*Entry, error) {
+func (c *Conn) listLIST(ctx context.Context, dir string, all bool, l listing) ([]*Entry, error) {
 	s := c.notes()
 	if !all || s.listA == listANo {
-		return c.readEntries(ctx, "LIST", dir)
+		return c.readEntries(ctx, "LIST", dir, l)
 	}
 	arg := "-a"
 	if dir != "" {
 		arg += " " + dir
 	}
-	entries, err := c.readEntries(ctx, "LIST", arg)
+	entries, err := c.readEntries(ctx, "LIST", arg, l)
 	var fe *Error
 	switch {
 	case errors.As(err, &fe) && (fe.Code == StatusFileActionIgnored || fe.Code/100 == 5):
 		// "-a" is no option here, or dir cannot be listed at all: the
 		// bare LIST tells which.
-		plain, perr := c.readEntries(ctx, "LIST", dir)
+		plain, perr := c.readEntries(ctx, "LIST", dir, l)
 		if refusesSyntax(fe.Code) || listed(plain, perr) {
 			s.listA = listANo
 		}
@@ -116,7 +192,7 @@ func (c *Conn) listLIST(ctx context.Context, dir string, all bool) ([]*Entry, er
 	}
 	// Nothing listed before LIST -a ever listed anything: a server that
 	// read "-a dir" as one name may answer so. The bare LIST tells.
-	if plain, perr := c.readEntries(ctx, "LIST", dir); listed(plain, perr) {
+	if plain, perr := c.readEntries(ctx, "LIST", dir, l); listed(plain, perr) {
 		s.listA = listANo
 		return plain, perr
 	}
@@ -128,7 +204,7 @@ func (c *Conn) listLIST(ctx context.Context, dir string, all bool) ([]*Entry, er
 func listed(entries []*Entry, err error) bool {
 	var le *ListError
 	if errors.As(err, &le) {
-		return len(entries)+len(le.Lines) > 0
+		return len(entries)+le.Count > 0
 	}
 	return err == nil && len(entries) > 0
 }
@@ -143,14 +219,20 @@ func refusesSyntax(code int) bool {
 	return false
 }
 
-// readEntries runs MLSD or LIST with arg and parses the lines.
-func (c *Conn) readEntries(ctx context.Context, verb, arg string) ([]*Entry, error) {
+// readEntries runs MLSD or LIST with arg and parses the lines, at most
+// l.max of them; of the lines not understood it keeps a sample.
+func (c *Conn) readEntries(ctx context.Context, verb, arg string, l listing) ([]*Entry, error) {
 	mlsd := verb == "MLSD"
 	var entries []*Entry
 	var bad []string
+	unparsed, n := 0, 0
 	now := time.Now()
 	loc := c.cfg.location()
-	err := c.readListing(ctx, verb, arg, func(line string) {
+	err := c.readListing(ctx, verb, arg, func(line string) error {
+		if n >= l.max {
+			return &LimitError{Limit: "MaxListEntries", Max: int64(l.max), Path: l.dir}
+		}
+		n++
 		var e *Entry
 		var perr error
 		if mlsd {
@@ -163,22 +245,35 @@ func (c *Conn) readEntries(ctx context.Context, verb, arg string) ([]*Entry, err
 		}
 		switch {
 		case perr != nil:
-			bad = append(bad, line)
+			unparsed++
+			if len(bad) < unparsedSample {
+				bad = append(bad, line)
+			}
 		case e != nil:
 			entries = append(entries, e)
 		}
+		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrLimit) || unparsed == 0 {
 		return entries, err
 	}
-	if len(bad) > 0 {
-		return entries, &ListError{Command: logLine(verb, arg), Lines: bad}
+	le := &ListError{Command: logLine(verb, arg), Lines: bad, Count: unparsed}
+	if err == nil {
+		return entries, le
 	}
-	return entries, nil
+	return entries, errors.Join(le, err)
 }
 
-// NameList returns the names in a directory (NLST). Servers differ on
-// whether the names carry the directory's path.
+// NameList returns the names in a directory (NLST), without the
+// directory: many servers answer NLST dir with "dir/name" (or with the
+// last elements of dir, relative to their working directory), and that
+// prefix is taken off. What is left must be one harmless path element: a
+// name that is not ("../x", "/tmp/x", "other/y", `..\x`, see
+// UnsafeNameError) is not returned, and an *UnsafeNameError for each
+// comes in the error (errors.Join), beside the names. A NLST of a file
+// rather than a directory therefore gives no name but a refusal. As List,
+// NameList is cut (ABOR) after DefaultMaxListEntries lines, with a
+// *LimitError.
 //
 // An empty directory is an empty listing, also from the servers (wu-ftpd,
 // IIS and others) that answer NLST of nothing with "450 No files found"
@@ -188,13 +283,28 @@ func (c *Conn) readEntries(ctx context.Context, verb, arg string) ([]*Entry, err
 // directory as an empty success.
 func (c *Conn) NameList(ctx context.Context, dir string) ([]string, error) {
 	var names []string
-	err := c.readListing(ctx, "NLST", dir, func(line string) {
-		if line != "" {
-			names = append(names, line)
+	var refused []error
+	n := 0
+	err := c.readListing(ctx, "NLST", dir, func(line string) error {
+		if n >= DefaultMaxListEntries {
+			return &LimitError{Limit: "MaxListEntries", Max: DefaultMaxListEntries, Path: dir}
 		}
+		n++
+		if line == "" {
+			return nil
+		}
+		if name, ok := nlstName(dir, line); ok {
+			names = append(names, name)
+		} else {
+			refused = append(refused, &UnsafeNameError{Dir: dir, Name: line})
+		}
+		return nil
 	})
-	if noFiles(err) && len(names) == 0 {
+	if noFiles(err) && len(names) == 0 && len(refused) == 0 {
 		return nil, nil
+	}
+	if len(refused) > 0 {
+		err = errors.Join(append(refused, err)...)
 	}
 	return names, err
 }
@@ -213,8 +323,26 @@ func noFiles(err error) bool {
 		fe.Code == StatusFileUnavailable && none
 }
 
-// readListing runs a listing command and hands each line to fn.
-func (c *Conn) readListing(ctx context.Context, verb, dir string, fn func(string)) error {
+// nlstName returns the name a NLST of dir answered with line, without the
+// directory a server may have put before it: dir itself, as asked or
+// cleaned, or its last elements. It reports whether the name is one
+// harmless path element.
+func nlstName(dir, line string) (string, bool) {
+	i := strings.LastIndexByte(line, '/')
+	if i < 0 {
+		return line, safeEntryName(line)
+	}
+	prefix, name := path.Clean(line[:i+1]), line[i+1:]
+	d := path.Clean(dir)
+	if prefix != d && (path.IsAbs(prefix) || prefix == "." || !strings.HasSuffix(d, "/"+prefix)) {
+		return "", false
+	}
+	return name, safeEntryName(name)
+}
+
+// readListing runs a listing command and hands each line to fn. An error
+// from fn ends the listing (ABOR) and is returned.
+func (c *Conn) readListing(ctx context.Context, verb, dir string, fn func(string) error) error {
 	t, err := c.openData(ctx, verb, dir, 0, false)
 	if err != nil {
 		return err
@@ -234,7 +362,12 @@ func (c *Conn) readListing(ctx context.Context, verb, dir string, fn func(string
 			r.Close()
 			return err
 		}
-		fn(line)
+		if err := fn(line); err != nil {
+			if cerr := r.Close(); cerr != nil {
+				return errors.Join(err, cerr)
+			}
+			return err
+		}
 	}
 }
 
@@ -366,7 +499,7 @@ func (c *Conn) statFromParent(ctx context.Context, p string) (*Entry, error) {
 	if parent != "/" {
 		parent = strings.TrimRight(parent, "/")
 	}
-	entries, lerr := c.ListAll(ctx, parent)
+	entries, lerr := c.listRaw(ctx, parent, true, DefaultMaxListEntries)
 	for _, e := range entries {
 		if e.Name == name {
 			return e, nil

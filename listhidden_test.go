@@ -100,7 +100,7 @@ func TestWalkSeesDotfilesWithLIST(t *testing.T) {
 	})
 	c := dialFake(t, srv, nil)
 	var paths []string
-	require.NoError(t, c.Walk(fakeTestCtx(t), "", func(p string, e *Entry, err error) error {
+	require.NoError(t, c.Walk(fakeTestCtx(t), "", nil, func(p string, e *Entry, err error) error {
 		paths = append(paths, p)
 		return err
 	}))
@@ -421,7 +421,7 @@ func TestPoolWalkSeesDotfilesWithLIST(t *testing.T) {
 	})
 	p := NewPool(srv.Addr, fakeConfig(), PoolOptions{MaxOpen: 1})
 	var paths []string
-	require.NoError(t, p.Walk(fakeTestCtx(t), "", 1, func(p string, e *Entry, err error) error {
+	require.NoError(t, p.Walk(fakeTestCtx(t), "", &WalkOptions{Parallel: 1}, func(p string, e *Entry, err error) error {
 		paths = append(paths, p)
 		return err
 	}))

@@ -169,6 +169,9 @@ type MirrorOptions struct {
 	// mirrored directories (slash-separated) and the bytes its destination
 	// holds so far. Calls for different files are concurrent.
 	Progress func(name string, done, total int64)
+	// Limits bounds the walks of the trees and what the mirror holds of
+	// them; nil means the defaults (see Limits).
+	Limits *Limits
 }
 
 // MirrorStats counts what a mirror did (or, with DryRun, would do).
@@ -219,6 +222,15 @@ type MirrorStats struct {
 // other special entries of the source are skipped and counted; a local
 // link where the source has a file or directory is a conflict (see
 // MirrorOptions.Delete), never written through.
+//
+// The mirror compares whole trees: it holds both in memory (a few hundred
+// bytes an entry) before it changes anything. opts.Limits bounds them: a
+// tree of more than MaxEntries entries (DefaultMaxEntries, ten million)
+// ends the mirror with a *LimitError before any file moves; the
+// remote walk is bounded as Pool.Walk's (see Limits), and what it does not
+// enter (too deep, a path too long, a directory met again, see
+// RevisitError) is reported as a listing error and leaves its directory
+// incomplete: nothing is deleted there.
 //
 // Errors do not stop the mirror: the returned error joins every failure
 // (*TransferError for a file, *UnsafeNameError for a refused name, listing
@@ -525,6 +537,9 @@ func (m *mirror) localTree(ctx context.Context, source bool) (*mirrorTree, error
 			e.typ = EntryOther
 		}
 		t.entries[rel] = e
+		if max := m.opts.Limits.maxEntries(); int64(len(t.entries)) > max {
+			return &LimitError{Limit: "MaxEntries", Max: max, Path: filepath.Join(m.localDir, filepath.FromSlash(parentRel(rel)))}
+		}
 		return nil
 	})
 	if err != nil {
@@ -554,7 +569,10 @@ func (m *mirror) remoteTree(ctx context.Context, source bool) (*mirrorTree, erro
 	if root.Type != EntryDir {
 		return nil, fmt.Errorf("ftp: mirror: %s is not a directory", m.remoteDir)
 	}
-	err = walkFrom(ctx, m.remoteDir, root, m.opts.Parallel, m.p.ListAll, func(p, rel string, e *Entry, err error) error {
+	list := func(ctx context.Context, dir string, max int) ([]*Entry, error) {
+		return m.p.listRaw(ctx, dir, true, max)
+	}
+	err = walkFrom(ctx, m.remoteDir, root, m.opts.Parallel, m.opts.Limits, list, func(p, rel string, e *Entry, err error) error {
 		if err != nil {
 			t.incomplete[rel] = true
 			var ue *UnsafeNameError
@@ -569,14 +587,8 @@ func (m *mirror) remoteTree(ctx context.Context, source bool) (*mirrorTree, erro
 		if rel == "" {
 			return nil
 		}
-		if _, dup := t.entries[rel]; dup {
-			t.incomplete[parentRel(rel)] = true
-			m.fail(fmt.Errorf("ftp: mirror: %s listed twice: the first kept", p))
-			if e.Type == EntryDir {
-				return fs.SkipDir
-			}
-			return nil
-		}
+		// A name listed twice comes once, the second time as a
+		// *RevisitError for its directory.
 		exact := e.Facts["modify"] != "" && !e.ModTime.IsZero()
 		t.entries[rel] = &mirrorEntry{typ: e.Type, size: e.Size, mtime: e.ModTime, exact: exact, remote: !exact}
 		return nil

@@ -205,7 +205,7 @@ func TestWalkDescendsWhenSizeAnswersForDirectories(t *testing.T) {
 	c := dialFake(t, srv, nil)
 	var paths []string
 	var types []EntryType
-	require.NoError(t, c.Walk(fakeTestCtx(t), "/pub", func(p string, e *Entry, err error) error {
+	require.NoError(t, c.Walk(fakeTestCtx(t), "/pub", nil, func(p string, e *Entry, err error) error {
 		if err != nil {
 			return err
 		}

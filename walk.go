@@ -1,5 +1,6 @@
 // Walking a remote tree in the manner of fs.WalkDir, on one connection or
-// on several pooled ones at once.
+// on several pooled ones at once, within Limits: bounded depth, path
+// length, entries and pending work, and no directory walked twice.
 
 package ftp
 
@@ -38,6 +39,18 @@ import (
 // CR are usually not understood by the listing parser at all, and come as
 // a *ListError instead.)
 //
+// A walk is bounded (see Limits and WalkOptions). A directory at MaxDepth
+// levels below root, or whose MLSD "unique" fact is that of a directory
+// walked already (see RevisitError), is visited but not listed: fn is
+// called a second time for it, as for a failed listing, with a
+// *LimitError or a *RevisitError. An entry whose path would be longer than
+// MaxPathLen, or whose name the listing repeats, is not visited: fn is
+// called with the listed directory's path, a nil e and a *LimitError or
+// *RevisitError, as for an unsafe name. A listing cut at MaxListEntries is
+// a failed listing whose entries are those read until then. A walk that
+// lists more than MaxEntries entries in all, or holds more than MaxPending,
+// ends with a *LimitError, without calling fn for it.
+//
 // Symbolic links are reported (Type EntryLink) but never followed.
 type WalkFunc func(path string, e *Entry, err error) error
 
@@ -47,11 +60,16 @@ var ErrUnsafeName = errors.New("ftp: unsafe name in a listing")
 // UnsafeNameError reports an entry whose name is not a single, harmless
 // path element: empty, ".", "..", absolute, or holding '/', '\\', NUL, CR
 // or LF. A hostile or broken server could use such a name to make a
-// client write outside the directory it mirrors into, so Walk and the
-// mirrors refuse it before any path is built from it.
+// client write outside the directory it mirrors into, so List, NameList,
+// Walk, RemoveAll, FS and the mirrors refuse it before any path is built
+// from it.
 type UnsafeNameError struct {
 	Dir  string // the directory whose listing held the name
 	Name string // the name, as the server sent it
+	// Entry is the refused entry as listed (by List, ListAll, ListWith),
+	// for a program that only shows it: its Name must never become part
+	// of a local path.
+	Entry *Entry
 }
 
 func (e *UnsafeNameError) Error() string {
@@ -61,6 +79,31 @@ func (e *UnsafeNameError) Error() string {
 // Unwrap lets errors.Is(err, ErrUnsafeName) match.
 func (e *UnsafeNameError) Unwrap() error { return ErrUnsafeName }
 
+// ErrRevisit is matched by a *RevisitError.
+var ErrRevisit = errors.New("ftp: reached again in a walk")
+
+// RevisitError reports an entry that a walk or RemoveAll does not visit
+// again: a name listed twice in one directory (Path and First are the
+// same, Unique is empty), or a directory whose MLSD "unique" fact is that
+// of a directory walked already, which would be a cycle (a link the
+// server shows as a directory, back to an ancestor) or the same directory
+// reached by another path.
+type RevisitError struct {
+	Path   string // where the entry was found again
+	First  string // where it was first found
+	Unique string // the MLSD unique fact the two share, "" for a name listed twice
+}
+
+func (e *RevisitError) Error() string {
+	if e.Unique == "" {
+		return fmt.Sprintf("ftp: %s listed twice: the first kept", e.Path)
+	}
+	return fmt.Sprintf("ftp: %s is %s again (unique %q): not walked twice", e.Path, e.First, e.Unique)
+}
+
+// Unwrap lets errors.Is(err, ErrRevisit) match.
+func (e *RevisitError) Unwrap() error { return ErrRevisit }
+
 // safeEntryName reports whether a listed name may be joined into a path,
 // locally as well as on the server: safeName, and not absolute or carrying
 // a volume name on this system.
@@ -68,40 +111,75 @@ func safeEntryName(name string) bool {
 	return safeName(name) && !filepath.IsAbs(name) && filepath.VolumeName(name) == "" && !path.IsAbs(name)
 }
 
+// WalkOptions configures Walk; nil means the zero value.
+type WalkOptions struct {
+	// Parallel is, for Pool.Walk, how many directories are listed at once;
+	// 0 or 1 walks one directory at a time. Conn.Walk always walks one
+	// directory at a time.
+	Parallel int
+	// Limits bounds the walk; nil means the defaults (see Limits).
+	Limits *Limits
+}
+
+func (o *WalkOptions) parallel() int {
+	if o == nil {
+		return 1
+	}
+	return o.Parallel
+}
+
+func (o *WalkOptions) limits() *Limits {
+	if o == nil {
+		return nil
+	}
+	return o.Limits
+}
+
 // Walk walks the remote tree rooted at root, calling fn for root and for
 // each file and directory below it, hidden ones too (directories are
-// listed with ListAll), in lexical order, on this connection (see
-// WalkFunc). An empty root walks the working directory. Walk ends with the
-// context's error once ctx is done.
-func (c *Conn) Walk(ctx context.Context, root string, fn WalkFunc) error {
-	return startWalk(ctx, root, 1, c.Stat, c.ListAll, adaptWalkFunc(fn))
+// listed as ListAll lists them), in lexical order, on this connection (see
+// WalkFunc), within opts.Limits. An empty root walks the working
+// directory. Walk ends with the context's error once ctx is done.
+func (c *Conn) Walk(ctx context.Context, root string, opts *WalkOptions, fn WalkFunc) error {
+	list := func(ctx context.Context, dir string, max int) ([]*Entry, error) {
+		return c.listRaw(ctx, dir, true, max)
+	}
+	return startWalk(ctx, root, 1, opts.limits(), c.Stat, list, adaptWalkFunc(fn))
 }
 
 // Walk walks the remote tree rooted at root as Conn.Walk does, listing up
-// to parallel directories at once on pooled connections (the pool's
+// to opts.Parallel directories at once on pooled connections (the pool's
 // MaxOpen limits them as well). Calls of fn are never concurrent: the walk
-// makes them one at a time, so fn needs no locking. With parallel above 1
+// makes them one at a time, so fn needs no locking. With Parallel above 1
 // the order is not lexical: a directory is visited before its entries, and
 // the entries of one directory are visited in lexical order, but
 // directories are interleaved. fs.SkipDir keeps its meaning (returned for
-// a file, it skips the file's later siblings in lexical order). A parallel
+// a file, it skips the file's later siblings in lexical order). A Parallel
 // of 1 or less walks exactly as Conn.Walk, one directory at a time.
-func (p *Pool) Walk(ctx context.Context, root string, parallel int, fn WalkFunc) error {
-	return startWalk(ctx, root, parallel, p.Stat, p.ListAll, adaptWalkFunc(fn))
+//
+// The directories waiting to be listed wait in one queue, bounded by
+// Limits.MaxPending; Parallel goroutines list them.
+func (p *Pool) Walk(ctx context.Context, root string, opts *WalkOptions, fn WalkFunc) error {
+	list := func(ctx context.Context, dir string, max int) ([]*Entry, error) {
+		return p.listRaw(ctx, dir, true, max)
+	}
+	return startWalk(ctx, root, opts.parallel(), opts.limits(), p.Stat, list, adaptWalkFunc(fn))
 }
 
 // walkVisit is the walkers' callback: WalkFunc's, with the item's path
 // relative to root ("" for root, slash-separated) beside it.
 type walkVisit func(p, rel string, e *Entry, err error) error
 
-type lister func(ctx context.Context, dir string) ([]*Entry, error)
+// lister lists a directory for a walk, at most max lines: every entry,
+// those with unsafe names too, which the walk reports in their place.
+type lister func(ctx context.Context, dir string, max int) ([]*Entry, error)
 
 func adaptWalkFunc(fn WalkFunc) walkVisit {
 	return func(p, _ string, e *Entry, err error) error { return fn(p, e, err) }
 }
 
 // startWalk describes root and walks from there.
-func startWalk(ctx context.Context, root string, parallel int, stat func(context.Context, string) (*Entry, error), list lister, fn walkVisit) error {
+func startWalk(ctx context.Context, root string, parallel int, lim *Limits, stat func(context.Context, string) (*Entry, error), list lister, fn walkVisit) error {
 	e, err := rootEntry(ctx, root, stat)
 	if err != nil {
 		err = fn(root, "", nil, err)
@@ -110,7 +188,7 @@ func startWalk(ctx context.Context, root string, parallel int, stat func(context
 		}
 		return err
 	}
-	return walkFrom(ctx, root, e, parallel, list, fn)
+	return walkFrom(ctx, root, e, parallel, lim, list, fn)
 }
 
 // rootEntry describes root: "" and "." are the working directory, which
@@ -123,12 +201,14 @@ func rootEntry(ctx context.Context, root string, stat func(context.Context, stri
 }
 
 // walkFrom walks from an already described root.
-func walkFrom(ctx context.Context, root string, e *Entry, parallel int, list lister, fn walkVisit) error {
+func walkFrom(ctx context.Context, root string, e *Entry, parallel int, lim *Limits, list lister, fn walkVisit) error {
+	b := newWalkBounds(lim)
 	var err error
 	if parallel > 1 {
-		err = walkParallel(ctx, root, e, parallel, list, fn)
+		err = walkParallel(ctx, root, e, parallel, b, list, fn)
 	} else {
-		err = walkSerial(ctx, root, "", e, list, fn)
+		w := &serialWalk{ctx: ctx, list: list, fn: fn, b: b}
+		err = w.walk(root, "", e, 0)
 	}
 	if err == fs.SkipDir || err == fs.SkipAll {
 		return nil
@@ -136,7 +216,8 @@ func walkFrom(ctx context.Context, root string, e *Entry, parallel int, list lis
 	return err
 }
 
-// sortEntries sorts a listing by name, as fs.ReadDir does.
+// sortEntries sorts a listing by name, as fs.ReadDir does; entries of the
+// same name keep the listing's order.
 func sortEntries(entries []*Entry) {
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 }
@@ -149,39 +230,133 @@ func joinRel(rel, name string) string {
 	return rel + "/" + name
 }
 
-// walkSerial is fs.WalkDir's walk over the server: depth first, lexical.
-func walkSerial(ctx context.Context, p, rel string, e *Entry, list lister, fn walkVisit) error {
-	if err := fn(p, rel, e, nil); err != nil || e.Type != EntryDir {
+// walkBounds is what a walk or RemoveAll counts against its Limits. It is
+// used by one goroutine at a time.
+type walkBounds struct {
+	lim     *Limits
+	entries int64             // entries listed so far
+	pending int               // entries held (see Limits.MaxPending)
+	uniques map[string]string // the unique fact of each directory entered, and its path
+}
+
+func newWalkBounds(lim *Limits) *walkBounds {
+	return &walkBounds{lim: lim, uniques: map[string]string{}}
+}
+
+// listed counts the n entries of the listing of dir, and holds them.
+func (b *walkBounds) listed(dir string, n int) error {
+	b.entries += int64(n)
+	if max := b.lim.maxEntries(); b.entries > max {
+		return &LimitError{Limit: "MaxEntries", Max: max, Path: dir}
+	}
+	return b.hold(dir, n)
+}
+
+// hold counts n more entries held, found in dir.
+func (b *walkBounds) hold(dir string, n int) error {
+	b.pending += n
+	if max := b.lim.maxPending(); b.pending > max {
+		return &LimitError{Limit: "MaxPending", Max: int64(max), Path: dir}
+	}
+	return nil
+}
+
+// release counts n entries held no more.
+func (b *walkBounds) release(n int) { b.pending -= n }
+
+// child returns the path of the entry name of the directory p, or the
+// error that refuses it: an unsafe name, a name the listing repeats
+// (prev is the entry before it in the sorted listing, nil for the first),
+// or a path too long.
+func (b *walkBounds) child(p, name string, prev *Entry) (string, error) {
+	if !safeEntryName(name) {
+		return "", &UnsafeNameError{Dir: p, Name: name}
+	}
+	cp := path.Join(p, name)
+	if prev != nil && prev.Name == name {
+		return "", &RevisitError{Path: cp, First: cp}
+	}
+	if max := b.lim.maxPathLen(); len(cp) > max {
+		return "", &LimitError{Limit: "MaxPathLen", Max: int64(max), Path: p, Name: name}
+	}
+	return cp, nil
+}
+
+// enter reports why the directory e at p, depth levels below the root, is
+// not to be listed: too deep, or walked already (its unique fact seen);
+// nil when it is, and then its unique fact is remembered.
+func (b *walkBounds) enter(p string, e *Entry, depth int) error {
+	if max := b.lim.maxDepth(); depth >= max {
+		return &LimitError{Limit: "MaxDepth", Max: int64(max), Path: p}
+	}
+	u := e.Facts["unique"]
+	if u == "" {
+		return nil
+	}
+	if first, ok := b.uniques[u]; ok {
+		return &RevisitError{Path: p, First: first, Unique: u}
+	}
+	b.uniques[u] = p
+	return nil
+}
+
+// serialWalk is fs.WalkDir's walk over the server: depth first, lexical.
+type serialWalk struct {
+	ctx  context.Context
+	list lister
+	fn   walkVisit
+	b    *walkBounds
+}
+
+func (w *serialWalk) walk(p, rel string, e *Entry, depth int) error {
+	if err := w.fn(p, rel, e, nil); err != nil || e.Type != EntryDir {
 		if err == fs.SkipDir && e.Type == EntryDir {
 			err = nil
 		}
 		return err
 	}
-	if err := ctx.Err(); err != nil {
+	if err := w.ctx.Err(); err != nil {
 		return err
 	}
-	entries, err := list(ctx, p)
+	if err := w.b.enter(p, e, depth); err != nil {
+		if err := w.fn(p, rel, e, err); err != fs.SkipDir {
+			return err
+		}
+		return nil
+	}
+	entries, err := w.list(w.ctx, p, w.b.lim.maxListEntries())
 	if err != nil {
-		if cerr := ctx.Err(); cerr != nil {
+		if cerr := w.ctx.Err(); cerr != nil {
 			return cerr
 		}
-		if err := fn(p, rel, e, err); err != nil {
+		if err := w.fn(p, rel, e, err); err != nil {
 			if err == fs.SkipDir {
 				err = nil
 			}
 			return err
 		}
 	}
+	held := len(entries)
+	defer func() { w.b.release(held) }()
+	if err := w.b.listed(p, len(entries)); err != nil {
+		return err
+	}
 	sortEntries(entries)
-	for _, child := range entries {
-		if err := ctx.Err(); err != nil {
+	for i, child := range entries {
+		if err := w.ctx.Err(); err != nil {
 			return err
 		}
-		var err error
-		if !safeEntryName(child.Name) {
-			err = fn(p, rel, nil, &UnsafeNameError{Dir: p, Name: child.Name})
+		w.b.release(1)
+		held--
+		var prev *Entry
+		if i > 0 {
+			prev = entries[i-1]
+		}
+		cp, err := w.b.child(p, child.Name, prev)
+		if err != nil {
+			err = w.fn(p, rel, nil, err)
 		} else {
-			err = walkSerial(ctx, path.Join(p, child.Name), joinRel(rel, child.Name), child, list, fn)
+			err = w.walk(cp, joinRel(rel, child.Name), child, depth+1)
 		}
 		if err != nil {
 			if err == fs.SkipDir {
@@ -193,33 +368,44 @@ func walkSerial(ctx context.Context, p, rel string, e *Entry, list lister, fn wa
 	return nil
 }
 
-// parWalk is the state of a parallel walk: one goroutine per directory
-// waiting to be listed, at most cap(sem) listing at once, fn called under
-// mu. Stopping the walk (fs.SkipAll, an error) does not cancel the
-// listings under way: they are short, and a listing cut short costs an
-// ABOR and often the connection, where a finished one leaves it reusable.
-type parWalk struct {
-	ctx  context.Context
-	list lister
-	fn   walkVisit
-	sem  chan struct{}
-	stop chan struct{} // closed when the walk stops
-	wg   sync.WaitGroup
+// walkDir is a directory waiting to be listed by a parallel walk.
+type walkDir struct {
+	p, rel string
+	e      *Entry
+	depth  int
+}
 
-	mu      sync.Mutex
-	stopped bool
+// walkListed is the listing of a walkDir.
+type walkListed struct {
+	dir     walkDir
+	entries []*Entry
 	err     error
 }
 
-func walkParallel(ctx context.Context, root string, e *Entry, parallel int, list lister, fn walkVisit) error {
-	w := &parWalk{ctx: ctx, list: list, fn: fn, sem: make(chan struct{}, parallel), stop: make(chan struct{})}
+// parWalk is the state of a parallel walk. One goroutine, the caller's,
+// holds the directories waiting to be listed (a stack, so that the walk
+// goes deep first and holds little), hands them to parallel listing
+// goroutines and visits what they list: fn is called from it alone.
+// Stopping the walk (fs.SkipAll, an error) does not cancel the listings
+// under way: they are bounded, and a listing cut short costs an ABOR and
+// often the connection, where a finished one leaves it reusable.
+type parWalk struct {
+	ctx     context.Context
+	fn      walkVisit
+	b       *walkBounds
+	waiting []walkDir
+	stopped bool  // by fn (fs.SkipAll, an error) or a limit
+	err     error // the error that stopped the walk
+}
+
+func walkParallel(ctx context.Context, root string, e *Entry, parallel int, b *walkBounds, list lister, fn walkVisit) error {
+	w := &parWalk{ctx: ctx, fn: fn, b: b}
 	if goOn, skip := w.call(root, "", e, nil); goOn && !skip && e.Type == EntryDir {
-		w.wg.Add(1)
-		go w.listDir(root, "", e)
+		w.queue(root, "", e, 0)
 	}
-	w.wg.Wait()
-	w.mu.Lock()
-	defer w.mu.Unlock()
+	if len(w.waiting) > 0 {
+		w.run(parallel, list)
+	}
 	if w.err != nil {
 		return w.err
 	}
@@ -229,12 +415,53 @@ func walkParallel(ctx context.Context, root string, e *Entry, parallel int, list
 	return nil
 }
 
+// run lists the waiting directories on parallel goroutines until none is
+// left, or the walk stops, and no listing is under way.
+func (w *parWalk) run(parallel int, list lister) {
+	todo := make(chan walkDir)
+	done := make(chan walkListed)
+	var wg sync.WaitGroup
+	max := w.b.lim.maxListEntries()
+	for range parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for d := range todo {
+				entries, err := list(w.ctx, d.p, max)
+				done <- walkListed{dir: d, entries: entries, err: err}
+			}
+		}()
+	}
+	busy := 0
+	ctxDone := w.ctx.Done()
+	for busy > 0 || len(w.waiting) > 0 && !w.stopped && w.ctx.Err() == nil {
+		var next walkDir
+		var send chan walkDir
+		if len(w.waiting) > 0 && !w.stopped && busy < parallel {
+			next, send = w.waiting[len(w.waiting)-1], todo
+		}
+		select {
+		case send <- next:
+			w.waiting[len(w.waiting)-1] = walkDir{}
+			w.waiting = w.waiting[:len(w.waiting)-1]
+			w.b.release(1)
+			busy++
+		case l := <-done:
+			busy--
+			w.visit(l)
+		case <-ctxDone:
+			// The listings under way end with the context's error.
+			ctxDone, w.waiting = nil, nil
+		}
+	}
+	close(todo)
+	wg.Wait()
+}
+
 // call runs fn unless the walk has stopped. It reports whether the walk
 // goes on (not after fs.SkipAll or an error, which stop it) and whether fn
 // asked to skip (fs.SkipDir).
 func (w *parWalk) call(p, rel string, e *Entry, err error) (goOn, skip bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.stopped || w.ctx.Err() != nil {
 		return false, false
 	}
@@ -246,46 +473,69 @@ func (w *parWalk) call(p, rel string, e *Entry, err error) (goOn, skip bool) {
 		w.err = r
 	}
 	w.stopped = true
-	close(w.stop)
 	return false, false
 }
 
-// listDir lists one directory, visits its entries in lexical order and
-// starts the listing of its subdirectories.
-func (w *parWalk) listDir(p, rel string, e *Entry) {
-	defer w.wg.Done()
-	select {
-	case w.sem <- struct{}{}:
-	case <-w.ctx.Done():
-		return
-	case <-w.stop:
+// fail stops the walk with err.
+func (w *parWalk) fail(err error) {
+	w.err, w.stopped = err, true
+}
+
+// queue adds a directory to those waiting to be listed, or reports to fn
+// why it is not listed.
+func (w *parWalk) queue(p, rel string, e *Entry, depth int) bool {
+	if err := w.b.enter(p, e, depth); err != nil {
+		goOn, _ := w.call(p, rel, e, err)
+		return goOn
+	}
+	if err := w.b.hold(p, 1); err != nil {
+		w.fail(err)
+		return false
+	}
+	w.waiting = append(w.waiting, walkDir{p: p, rel: rel, e: e, depth: depth})
+	return true
+}
+
+// visit visits the entries of one listing in lexical order and queues its
+// subdirectories.
+func (w *parWalk) visit(l walkListed) {
+	if w.stopped || w.ctx.Err() != nil {
 		return
 	}
-	select {
-	case <-w.stop:
-		<-w.sem
-		return
-	default:
-	}
-	entries, err := w.list(w.ctx, p)
-	<-w.sem
-	if w.ctx.Err() != nil {
-		return
-	}
-	if err != nil {
-		if goOn, skip := w.call(p, rel, e, err); !goOn || skip {
+	d := l.dir
+	if l.err != nil {
+		if goOn, skip := w.call(d.p, d.rel, d.e, l.err); !goOn || skip {
 			return
 		}
 	}
+	if err := w.b.listed(d.p, len(l.entries)); err != nil {
+		w.fail(err)
+		return
+	}
+	w.b.release(len(l.entries)) // visited at once: only the subdirectories queued are held
+	entries := l.entries
 	sortEntries(entries)
-	for _, child := range entries {
-		if !safeEntryName(child.Name) {
-			if goOn, skip := w.call(p, rel, nil, &UnsafeNameError{Dir: p, Name: child.Name}); !goOn || skip {
+	from := len(w.waiting)
+	defer func() {
+		// The first subdirectory is listed first.
+		q := w.waiting[min(from, len(w.waiting)):]
+		for i, j := 0, len(q)-1; i < j; i, j = i+1, j-1 {
+			q[i], q[j] = q[j], q[i]
+		}
+	}()
+	for i, child := range entries {
+		var prev *Entry
+		if i > 0 {
+			prev = entries[i-1]
+		}
+		cp, err := w.b.child(d.p, child.Name, prev)
+		if err != nil {
+			if goOn, skip := w.call(d.p, d.rel, nil, err); !goOn || skip {
 				return
 			}
 			continue
 		}
-		cp, crel := path.Join(p, child.Name), joinRel(rel, child.Name)
+		crel := joinRel(d.rel, child.Name)
 		goOn, skip := w.call(cp, crel, child, nil)
 		if !goOn {
 			return
@@ -296,9 +546,8 @@ func (w *parWalk) listDir(p, rel string, e *Entry) {
 			}
 			continue
 		}
-		if !skip {
-			w.wg.Add(1)
-			go w.listDir(cp, crel, child)
+		if !skip && !w.queue(cp, crel, child, d.depth+1) {
+			return
 		}
 	}
 }

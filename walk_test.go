@@ -63,7 +63,7 @@ func TestWalkSerialOrderMatchesWalkDir(t *testing.T) {
 
 	var got []string
 	var kinds []EntryType
-	require.NoError(t, c.Walk(ctx, "/tree", func(p string, e *Entry, err error) error {
+	require.NoError(t, c.Walk(ctx, "/tree", nil, func(p string, e *Entry, err error) error {
 		require.NoError(t, err)
 		got = append(got, p)
 		kinds = append(kinds, e.Type)
@@ -76,7 +76,7 @@ func TestWalkSerialOrderMatchesWalkDir(t *testing.T) {
 	p := NewPool(srv.Addr, nil, PoolOptions{MaxOpen: 2})
 	defer p.Close()
 	var viaPool []string
-	require.NoError(t, p.Walk(ctx, "/tree", 1, func(p string, e *Entry, err error) error {
+	require.NoError(t, p.Walk(ctx, "/tree", &WalkOptions{Parallel: 1}, func(p string, e *Entry, err error) error {
 		viaPool = append(viaPool, p)
 		return err
 	}))
@@ -85,7 +85,7 @@ func TestWalkSerialOrderMatchesWalkDir(t *testing.T) {
 	// A relative root and the working directory.
 	got = got[:0]
 	require.NoError(t, c.ChangeDir(ctx, "/tree"))
-	require.NoError(t, c.Walk(ctx, "", func(p string, e *Entry, err error) error {
+	require.NoError(t, c.Walk(ctx, "", nil, func(p string, e *Entry, err error) error {
 		got = append(got, p)
 		return err
 	}))
@@ -105,8 +105,8 @@ func TestWalkSkipDirSkipAllAndErrors(t *testing.T) {
 	defer c.Close()
 
 	walkers := map[string]func(fn WalkFunc) error{
-		"conn":     func(fn WalkFunc) error { return c.Walk(ctx, "/tree", fn) },
-		"parallel": func(fn WalkFunc) error { return p.Walk(ctx, "/tree", 4, fn) },
+		"conn":     func(fn WalkFunc) error { return c.Walk(ctx, "/tree", nil, fn) },
+		"parallel": func(fn WalkFunc) error { return p.Walk(ctx, "/tree", &WalkOptions{Parallel: 4}, fn) },
 	}
 	for name, walk := range walkers {
 		t.Run(name, func(t *testing.T) {
@@ -189,7 +189,7 @@ func TestWalkSkipDirSkipAllAndErrors(t *testing.T) {
 
 	// A missing root: one call with the error, whose answer is the result.
 	var gotErr error
-	err = p.Walk(ctx, "/nope", 4, func(p string, e *Entry, err error) error {
+	err = p.Walk(ctx, "/nope", &WalkOptions{Parallel: 4}, func(p string, e *Entry, err error) error {
 		assert.Equal(t, "/nope", p)
 		assert.Nil(t, e)
 		gotErr = err
@@ -200,7 +200,7 @@ func TestWalkSkipDirSkipAllAndErrors(t *testing.T) {
 
 	// A file as root: one call, nothing listed.
 	var paths []string
-	require.NoError(t, c.Walk(ctx, "/tree/a.txt", func(p string, e *Entry, err error) error {
+	require.NoError(t, c.Walk(ctx, "/tree/a.txt", nil, func(p string, e *Entry, err error) error {
 		paths = append(paths, p)
 		assert.Equal(t, EntryFile, e.Type)
 		return err
@@ -223,7 +223,7 @@ func TestWalkParallelVisitsTheSameSet(t *testing.T) {
 	defer p.Close()
 
 	var serial []string
-	require.NoError(t, p.Walk(ctx, "/big", 1, func(p string, e *Entry, err error) error {
+	require.NoError(t, p.Walk(ctx, "/big", &WalkOptions{Parallel: 1}, func(p string, e *Entry, err error) error {
 		serial = append(serial, p)
 		return err
 	}))
@@ -233,7 +233,7 @@ func TestWalkParallelVisitsTheSameSet(t *testing.T) {
 	var inFn, overlap atomic.Int32
 	visited := map[string]bool{}
 	start := time.Now()
-	require.NoError(t, p.Walk(ctx, "/big", 8, func(p string, e *Entry, err error) error {
+	require.NoError(t, p.Walk(ctx, "/big", &WalkOptions{Parallel: 8}, func(p string, e *Entry, err error) error {
 		if inFn.Add(1) > 1 {
 			overlap.Add(1)
 		}
@@ -259,7 +259,7 @@ func TestWalkParallelVisitsTheSameSet(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
 		calls := 0
 		start := time.Now()
-		err := p.Walk(cctx, "/big", parallel, func(p string, e *Entry, err error) error {
+		err := p.Walk(cctx, "/big", &WalkOptions{Parallel: parallel}, func(p string, e *Entry, err error) error {
 			calls++
 			cancel()
 			return err
@@ -292,7 +292,7 @@ func TestWalkRefusesUnsafeNames(t *testing.T) {
 			for _, parallel := range []int{1, 4} {
 				var paths, refused []string
 				listErrs := map[string]error{}
-				err := p.Walk(ctx, "/pub", parallel, func(p string, e *Entry, err error) error {
+				err := p.Walk(ctx, "/pub", &WalkOptions{Parallel: parallel}, func(p string, e *Entry, err error) error {
 					var ue *UnsafeNameError
 					switch {
 					case errors.As(err, &ue):

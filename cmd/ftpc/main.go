@@ -590,14 +590,47 @@ func cmdList(ctx context.Context, s *session, args []string) error {
 	}
 	defer c.Close()
 	entries, err := c.List(ctx, t.path)
-	printEntries(s.stdout, entries)
+	// Names that are not one path element are refused by the library
+	// (nothing may build a path of them), but showing them, escaped, is
+	// what a listing is for.
+	shown, err := takeUnsafe(err)
+	printEntries(s.stdout, append(entries, shown...))
 	var le *ftp.ListError
 	if errors.As(err, &le) {
 		for _, line := range le.Lines {
-			fmt.Fprintf(s.stderr, "ftpc: listing line not understood: %q\n", line)
+			fmt.Fprintf(s.stderr, "ftpc: listing line not understood: %q\n", escapeText(line))
+		}
+		if le.Count > len(le.Lines) {
+			fmt.Fprintf(s.stderr, "ftpc: %d more listing lines not understood\n", le.Count-len(le.Lines))
 		}
 	}
 	return err
+}
+
+// takeUnsafe takes the *UnsafeNameErrors out of a listing's error and
+// returns their entries, with what else the error held.
+func takeUnsafe(err error) ([]*ftp.Entry, error) {
+	var entries []*ftp.Entry
+	var rest []error
+	var walk func(error)
+	walk = func(err error) {
+		var ue *ftp.UnsafeNameError
+		switch e := err.(type) {
+		case nil:
+		case interface{ Unwrap() []error }:
+			for _, inner := range e.Unwrap() {
+				walk(inner)
+			}
+		default:
+			if errors.As(err, &ue) && ue.Entry != nil {
+				entries = append(entries, ue.Entry)
+				return
+			}
+			rest = append(rest, err)
+		}
+	}
+	walk(err)
+	return entries, errors.Join(rest...)
 }
 
 // printEntries writes one line per entry, sorted by name: type, size, time
