@@ -613,8 +613,8 @@ func (c *Conn) SetType(t TransferType) error {
 	return nil
 }
 
-// Close sends QUIT, waits briefly for its reply and closes the connection.
-// It is safe to call more than once. Called from another goroutine while an
+// Close sends QUIT, waits briefly (5 s, or ReplyTimeout when shorter) for
+// its reply and closes the connection. It is safe to call more than once. Called from another goroutine while an
 // operation or a transfer is under way, it closes at once without QUIT, and
 // the blocked operation returns an error.
 func (c *Conn) Close() error {
@@ -623,9 +623,13 @@ func (c *Conn) Close() error {
 	}
 	if !c.busy.Load() && c.opMu.TryLock() {
 		c.opMu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		wait := 5 * time.Second
+		if d := c.cfg.replyTimeout(); d > 0 {
+			wait = min(wait, d)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		if c.send(ctx, "QUIT", "") == nil {
-			c.readReplyWithin(ctx, "QUIT", 5*time.Second)
+			c.readReplyWithin(ctx, "QUIT", wait)
 		}
 		cancel()
 	}

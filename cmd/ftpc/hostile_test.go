@@ -4,10 +4,16 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/seed362563c3/ftp/internal/embedded"
+	"github.com/spf13/afero"
+	"github.com/stretchr/testify/assert"
 
 	"github.com/stretchr/testify/require"
 )
@@ -95,4 +101,51 @@ func loginAnswers(more func(verb, arg string) string) func(verb, arg string) str
 		}
 		return "502 not here"
 	}
+}
+
+// stallingFs serves files whose reads stall after the first bytes.
+type stallingFs struct{ afero.Fs }
+
+func (s stallingFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	f, err := s.Fs.OpenFile(name, flag, perm)
+	if err != nil || flag != os.O_RDONLY {
+		return f, err
+	}
+	return &stallingFile{File: f}, nil
+}
+
+func (s stallingFs) Open(name string) (afero.File, error) {
+	return s.OpenFile(name, os.O_RDONLY, 0)
+}
+
+type stallingFile struct {
+	afero.File
+	n int
+}
+
+func (f *stallingFile) Read(p []byte) (int, error) {
+	if f.n > 0 {
+		time.Sleep(20 * time.Second)
+	}
+	n, err := f.File.Read(p[:min(len(p), 1000)])
+	f.n += n
+	return n, err
+}
+
+// TestTimeoutBoundsStalledData: --timeout bounds a data connection that
+// stops moving, and the error blames the data connection, not the local
+// file the zero-copy path writes.
+func TestTimeoutBoundsStalledData(t *testing.T) {
+	srv, err := embedded.Start(embedded.Options{User: testUser, Password: testPassword, Root: t.TempDir(),
+		WrapFs: func(fs afero.Fs) afero.Fs { return stallingFs{fs} }})
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close() })
+	writeFile(t, filepath.Join(srv.Root, "big.bin"), randomBytes(1<<20, 9))
+	base := "ftp://" + testUser + ":" + "s3cr%23t%20p%40ss" + "@" + srv.Addr + "/"
+	start := time.Now()
+	r := ftpc("--timeout", "1s", "get", base+"big.bin", filepath.Join(t.TempDir(), "out.bin"))
+	requireOneLineError(t, r, exitError)
+	assert.Less(t, time.Since(start), 8*time.Second)
+	assert.Contains(t, r.stderr, "data connection")
+	assert.NotContains(t, r.stderr, "write ")
 }

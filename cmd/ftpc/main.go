@@ -108,7 +108,7 @@ flags (before or after the command's arguments):
   --active         active mode (EPRT/PORT) instead of passive
   --debug          log the control dialogue to standard error (PASS and ACCT
                    masked, the server's text escaped)
-  --timeout D      bound each connection attempt and each reply (e.g. 10s)
+  --timeout D      bound each connection attempt, each reply and each data stall (e.g. 10s)
   --tls            explicit TLS for ftp:// URLs (as ftpes://)
   --cacert FILE    trust the PEM certificates in FILE instead of the system roots
   --insecure       skip certificate verification (dangerous)
@@ -238,7 +238,7 @@ func usagef(format string, args ...any) error {
 func globalFlags(fs *flag.FlagSet, o *options) {
 	fs.BoolVar(&o.active, "active", o.active, "active mode (EPRT/PORT)")
 	fs.BoolVar(&o.debug, "debug", o.debug, "log the control dialogue to standard error")
-	fs.DurationVar(&o.timeout, "timeout", o.timeout, "bound on each connection attempt and each reply")
+	fs.DurationVar(&o.timeout, "timeout", o.timeout, "bound on each connection attempt, each reply, and each stall of a data connection")
 	fs.BoolVar(&o.tls, "tls", o.tls, "explicit TLS (AUTH TLS) for ftp:// URLs")
 	fs.StringVar(&o.cacert, "cacert", o.cacert, "PEM `file` of certificates to trust instead of the system roots")
 	fs.BoolVar(&o.insecure, "insecure", o.insecure, "do not verify the server's certificate (dangerous)")
@@ -506,8 +506,11 @@ func (s *session) config(t *target) (*ftp.Config, error) {
 		cfg.Logger = slog.New(accountMasker{slog.NewTextHandler(s.stderr, &slog.HandlerOptions{Level: slog.LevelDebug})})
 	}
 	if s.opts.timeout > 0 {
+		// Every wait: connecting, each reply, and a data connection
+		// that moves nothing.
 		cfg.DialTimeout = s.opts.timeout
 		cfg.ReplyTimeout = s.opts.timeout
+		cfg.DataTimeout = s.opts.timeout
 	}
 	return cfg, nil
 }
