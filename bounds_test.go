@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/seed362563c3/ftp/internal/embedded"
+	"github.com/seed362563c3/ftp/internal/fakeftp"
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -498,15 +499,15 @@ func TestNameListNames(t *testing.T) {
 		{"", []string{"./c", "d", "/e", "../f"}, []string{"c", "d"}, []string{"../f", "/e"}},
 		{"/", []string{"/e", "f", "//g"}, []string{"e", "f", "g"}, nil},
 	}
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.login("u", "p")
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
 		for _, tc := range cases {
 			listingSteps(sc, strings.TrimSpace("NLST "+tc.dir), tc.sent...)
 		}
-		sc.quit()
+		sc.Quit()
 	})
 	c := dialFake(t, srv, nil)
-	ctx := fakeTestCtx(t)
+	ctx := fakeftp.Ctx(t)
 	for _, tc := range cases {
 		names, err := c.NameList(ctx, tc.dir)
 		assert.Equal(t, tc.names, names, "NLST %s", tc.dir)
@@ -519,7 +520,7 @@ func TestNameListNames(t *testing.T) {
 		}
 	}
 	require.NoError(t, c.Close())
-	srv.wait()
+	srv.Wait()
 }
 
 // goroutinesBack fails the test unless the goroutines are back to base

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed362563c3/ftp/internal/fakeftp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -23,40 +24,40 @@ import (
 // session fails with the pipelining error.
 func TestTranscriptQueuedRepliesAfterRefusedAUTH(t *testing.T) {
 	for _, mode := range []TLSMode{TLSExplicit, TLSExplicitIfAvailable} {
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.send("220 ready\r\n")
-			sc.expect("AUTH TLS\r\n")
-			sc.send("500 AUTH not understood\r\n331 Password required\r\n230 Logged in\r\n")
-			sc.expectEOF()
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Send("220 ready\r\n")
+			sc.Expect("AUTH TLS\r\n")
+			sc.Send("500 AUTH not understood\r\n331 Password required\r\n230 Logged in\r\n")
+			sc.ExpectEOF()
 		})
 		cfg := fakeConfig()
 		cfg.TLS = mode
-		_, err := Dial(fakeTestCtx(t), srv.Addr, cfg)
+		_, err := Dial(fakeftp.Ctx(t), srv.Addr, cfg)
 		require.Error(t, err)
 		assert.ErrorIs(t, err, ErrPipelinedTLS)
 		assert.ErrorIs(t, err, ErrUnsolicitedReply)
-		srv.wait()
-		assert.NotContains(t, srv.transcript(), "USER", "credentials after queued replies")
+		srv.Wait()
+		assert.NotContains(t, srv.Transcript(), "USER", "credentials after queued replies")
 	}
 }
 
 // TestTranscriptUnsolicitedReply: a reply that arrives with no command
 // outstanding is a protocol error, not the answer to the next command.
 func TestTranscriptUnsolicitedReply(t *testing.T) {
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.login("u", "p")
-		sc.expect("NOOP\r\n")
-		sc.send("200 ok\r\n250 injected\r\n")
-		sc.expectEOF()
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
+		sc.Expect("NOOP\r\n")
+		sc.Send("200 ok\r\n250 injected\r\n")
+		sc.ExpectEOF()
 	})
 	c := dialFake(t, srv, nil)
-	ctx := fakeTestCtx(t)
+	ctx := fakeftp.Ctx(t)
 	err := c.NoOp(ctx)
 	assert.ErrorIs(t, err, ErrUnsolicitedReply)
 	var pe *ProtocolError
 	assert.True(t, errors.As(err, &pe))
 	assert.ErrorIs(t, c.NoOp(ctx), ErrClosed)
-	srv.wait()
+	srv.Wait()
 }
 
 // TestTranscriptEPSVOddReply: EPSV answered with a code that is neither
@@ -64,27 +65,27 @@ func TestTranscriptUnsolicitedReply(t *testing.T) {
 func TestTranscriptEPSVOddReply(t *testing.T) {
 	for _, odd := range []string{"314 what is this\r\n", "200 EPSV ok\r\n", "450 try later\r\n"} {
 		content := []byte("via PASV")
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.login("u", "p")
-			sc.expect("TYPE I\r\n")
-			sc.send("200 ok\r\n")
-			sc.expect("EPSV\r\n")
-			sc.send(odd)
-			sc.expect("PASV\r\n")
-			sc.pasv()
-			sc.expect("RETR f\r\n")
-			sc.acceptData()
-			sc.send("150 ok\r\n")
-			sc.writeData(content)
-			sc.closeData()
-			sc.send("226 done\r\n")
-			sc.quit()
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Login("u", "p")
+			sc.Expect("TYPE I\r\n")
+			sc.Send("200 ok\r\n")
+			sc.Expect("EPSV\r\n")
+			sc.Send(odd)
+			sc.Expect("PASV\r\n")
+			sc.PASV()
+			sc.Expect("RETR f\r\n")
+			sc.AcceptData()
+			sc.Send("150 ok\r\n")
+			sc.WriteData(content)
+			sc.CloseData()
+			sc.Send("226 done\r\n")
+			sc.Quit()
 		})
 		c := dialFake(t, srv, nil)
-		got := retrieveAll(t, fakeTestCtx(t), c, "f")
+		got := retrieveAll(t, fakeftp.Ctx(t), c, "f")
 		assert.Equal(t, content, got)
 		require.NoError(t, c.Close())
-		srv.wait()
+		srv.Wait()
 	}
 }
 
@@ -102,16 +103,16 @@ func TestTranscriptNLSTNoFiles(t *testing.T) {
 		{"550 d: No such file or directory\r\n", true},
 		{"450 d: Permission denied\r\n", true},
 	} {
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.login("u", "p")
-			sc.expect("EPSV\r\n")
-			sc.epsv()
-			sc.expect("NLST d\r\n")
-			sc.send(tc.reply)
-			sc.quit()
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Login("u", "p")
+			sc.Expect("EPSV\r\n")
+			sc.EPSV()
+			sc.Expect("NLST d\r\n")
+			sc.Send(tc.reply)
+			sc.Quit()
 		})
 		c := dialFake(t, srv, nil)
-		names, err := c.NameList(fakeTestCtx(t), "d")
+		names, err := c.NameList(fakeftp.Ctx(t), "d")
 		if tc.wantErr {
 			assert.Error(t, err, tc.reply)
 		} else {
@@ -119,7 +120,7 @@ func TestTranscriptNLSTNoFiles(t *testing.T) {
 			assert.Empty(t, names)
 		}
 		require.NoError(t, c.Close())
-		srv.wait()
+		srv.Wait()
 	}
 }
 
@@ -197,17 +198,17 @@ func TestSilentDataHandshake(t *testing.T) {
 // answers neither the transfer nor ABOR. Close returns at the caller's
 // deadline, not after the abort's own limit (ReplyTimeout here).
 func TestTranscriptAborBoundedByContext(t *testing.T) {
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.login("u", "p")
-		sc.expect("TYPE I\r\n")
-		sc.send("200 ok\r\n")
-		sc.expect("EPSV\r\n")
-		sc.epsv()
-		sc.expect("RETR f\r\n")
-		sc.acceptData()
-		sc.send("150 ok\r\n")
-		sc.expect("ABOR\r\n")
-		sc.expectEOF()
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
+		sc.Expect("TYPE I\r\n")
+		sc.Send("200 ok\r\n")
+		sc.Expect("EPSV\r\n")
+		sc.EPSV()
+		sc.Expect("RETR f\r\n")
+		sc.AcceptData()
+		sc.Send("150 ok\r\n")
+		sc.Expect("ABOR\r\n")
+		sc.ExpectEOF()
 	})
 	cfg := fakeConfig()
 	cfg.ReplyTimeout = 4 * time.Second
@@ -223,7 +224,7 @@ func TestTranscriptAborBoundedByContext(t *testing.T) {
 		assert.Error(t, r.Close(), "ABOR unanswered")
 	})
 	assert.ErrorIs(t, c.NoOp(context.Background()), ErrClosed)
-	srv.wait()
+	srv.Wait()
 }
 
 // TestTranscriptFinalReplyHonoursContext: the data of an upload arrived,
@@ -231,21 +232,21 @@ func TestTranscriptAborBoundedByContext(t *testing.T) {
 // server that sends 110 markers every 200 ms instead of a final reply is
 // given up after ReplyTimeout in all, not per marker.
 func TestTranscriptFinalReplyHonoursContext(t *testing.T) {
-	upload := func(sc *fakeScript) {
-		sc.login("u", "p")
-		sc.expect("TYPE I\r\n")
-		sc.send("200 ok\r\n")
-		sc.expect("EPSV\r\n")
-		sc.epsv()
-		sc.expect("STOR f\r\n")
-		sc.acceptData()
-		sc.send("150 ok\r\n")
-		sc.readDataAll()
+	upload := func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
+		sc.Expect("TYPE I\r\n")
+		sc.Send("200 ok\r\n")
+		sc.Expect("EPSV\r\n")
+		sc.EPSV()
+		sc.Expect("STOR f\r\n")
+		sc.AcceptData()
+		sc.Send("150 ok\r\n")
+		sc.ReadDataAll()
 	}
 	t.Run("no final reply", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
 			upload(sc)
-			sc.expectEOF()
+			sc.ExpectEOF()
 		})
 		cfg := fakeConfig()
 		cfg.ReplyTimeout = -1 // no limit of its own: only the context
@@ -255,15 +256,15 @@ func TestTranscriptFinalReplyHonoursContext(t *testing.T) {
 		var err error
 		within(t, 2*time.Second, func() { _, err = c.Store(ctx, "f", strings.NewReader("data")) })
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
-		srv.wait()
+		srv.Wait()
 	})
 	t.Run("110 markers for ever", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
 			upload(sc)
 			for range 20 {
-				sc.add("110 marker", func(s *fakeSession) error {
+				sc.Add("110 marker", func(s *fakeftp.Session) error {
 					time.Sleep(200 * time.Millisecond)
-					s.writeCtl([]byte("110 MARK 4 = 4\r\n"))
+					s.WriteCtl([]byte("110 MARK 4 = 4\r\n"))
 					return nil
 				})
 			}
@@ -283,16 +284,16 @@ func TestTranscriptFinalReplyHonoursContext(t *testing.T) {
 // reply ends the wait for the data connection, not the accept timeout.
 func TestTranscriptActiveFinalReplyWhileWaiting(t *testing.T) {
 	for _, reply := range []string{"150 ok\r\n425 Can't open data connection\r\n", "150 ok\r\n421 Service shutting down\r\n", "425 Can't open data connection\r\n"} {
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.login("u", "p")
-			sc.expect("TYPE I\r\n")
-			sc.send("200 ok\r\n")
-			sc.expectActive("EPRT", "200 ok\r\n")
-			sc.expect("RETR f\r\n")
-			sc.send(reply)
-			sc.add("linger", func(s *fakeSession) error {
-				s.ctl.SetReadDeadline(time.Now().Add(2 * time.Second))
-				io.Copy(io.Discard, s.br)
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Login("u", "p")
+			sc.Expect("TYPE I\r\n")
+			sc.Send("200 ok\r\n")
+			sc.ExpectActive("EPRT", "200 ok\r\n")
+			sc.Expect("RETR f\r\n")
+			sc.Send(reply)
+			sc.Add("linger", func(s *fakeftp.Session) error {
+				s.Ctl.SetReadDeadline(time.Now().Add(2 * time.Second))
+				io.Copy(io.Discard, s.BR)
 				return nil
 			})
 		})
@@ -310,17 +311,17 @@ func TestTranscriptActiveFinalReplyWhileWaiting(t *testing.T) {
 // TestTranscriptForeignConnectionFlood: 200 data connections from a
 // foreign host are refused; the error counts them and names only a few.
 func TestTranscriptForeignConnectionFlood(t *testing.T) {
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.login("u", "p")
-		sc.expect("TYPE I\r\n")
-		sc.send("200 ok\r\n")
-		sc.expectActive("EPRT", "200 EPRT ok\r\n")
-		sc.expect("RETR f\r\n")
-		sc.send("150 Opening data connection\r\n")
-		sc.add("flood", func(s *fakeSession) error {
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
+		sc.Expect("TYPE I\r\n")
+		sc.Send("200 ok\r\n")
+		sc.ExpectActive("EPRT", "200 EPRT ok\r\n")
+		sc.Expect("RETR f\r\n")
+		sc.Send("150 Opening data connection\r\n")
+		sc.Add("flood", func(s *fakeftp.Session) error {
 			d := net.Dialer{Timeout: time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
 			for range 200 {
-				nc, err := d.Dial("tcp", s.activeAddr)
+				nc, err := d.Dial("tcp", s.ActiveAddr)
 				if err != nil {
 					return err
 				}
@@ -328,18 +329,18 @@ func TestTranscriptForeignConnectionFlood(t *testing.T) {
 			}
 			return nil
 		})
-		sc.expect("ABOR\r\n")
-		sc.send("426 aborted\r\n226 ABOR ok\r\n")
-		sc.quit()
+		sc.Expect("ABOR\r\n")
+		sc.Send("426 aborted\r\n226 ABOR ok\r\n")
+		sc.Quit()
 	})
 	cfg := fakeConfig()
 	cfg.Active = &ActiveConfig{AcceptTimeout: time.Second}
 	c := dialFake(t, srv, cfg)
-	_, err := c.Retrieve(fakeTestCtx(t), "f")
+	_, err := c.Retrieve(fakeftp.Ctx(t), "f")
 	require.ErrorIs(t, err, ErrForeignDataConnection)
 	assert.Contains(t, err.Error(), "200 from 127.0.0.2:")
 	assert.Contains(t, err.Error(), "and 197 more")
 	assert.Less(t, len(err.Error()), 400, "the error names a few peers, not all: %d bytes", len(err.Error()))
 	require.NoError(t, c.Close())
-	srv.wait()
+	srv.Wait()
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/seed362563c3/ftp/internal/embedded"
+	"github.com/seed362563c3/ftp/internal/fakeftp"
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -38,24 +39,24 @@ func TestAnnouncedSize(t *testing.T) {
 
 // shortScript serves RETR f with a 150 reply announcing announce bytes,
 // then sends content and 226.
-func shortScript(announce string, content []byte, rest string) func(sc *fakeScript) {
-	return func(sc *fakeScript) {
-		sc.login("u", "p")
-		sc.expect("TYPE I\r\n")
-		sc.send("200 ok\r\n")
-		sc.expect("EPSV\r\n")
-		sc.epsv()
+func shortScript(announce string, content []byte, rest string) func(sc *fakeftp.Script) {
+	return func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
+		sc.Expect("TYPE I\r\n")
+		sc.Send("200 ok\r\n")
+		sc.Expect("EPSV\r\n")
+		sc.EPSV()
 		if rest != "" {
-			sc.expect("REST " + rest + "\r\n")
-			sc.send("350 ok\r\n")
+			sc.Expect("REST " + rest + "\r\n")
+			sc.Send("350 ok\r\n")
 		}
-		sc.expect("RETR f\r\n")
-		sc.acceptData()
-		sc.send("150 Opening BINARY mode data connection for f (" + announce + " bytes)\r\n")
-		sc.writeData(content)
-		sc.closeData()
-		sc.send("226 Transfer complete\r\n")
-		sc.quit()
+		sc.Expect("RETR f\r\n")
+		sc.AcceptData()
+		sc.Send("150 Opening BINARY mode data connection for f (" + announce + " bytes)\r\n")
+		sc.WriteData(content)
+		sc.CloseData()
+		sc.Send("226 Transfer complete\r\n")
+		sc.Quit()
 	}
 }
 
@@ -65,9 +66,9 @@ func shortScript(announce string, content []byte, rest string) func(sc *fakeScri
 func TestDownloadShorterThanAnnounced(t *testing.T) {
 	content := bytes.Repeat([]byte("x"), 3000)
 	t.Run("Read", func(t *testing.T) {
-		srv := startFake(t, shortScript("10000", content, ""))
+		srv := fakeftp.Start(t, shortScript("10000", content, ""))
 		c := dialFake(t, srv, nil)
-		r, err := c.Retrieve(fakeTestCtx(t), "f")
+		r, err := c.Retrieve(fakeftp.Ctx(t), "f")
 		require.NoError(t, err)
 		got, err := io.ReadAll(r)
 		assert.Len(t, got, 3000)
@@ -79,9 +80,9 @@ func TestDownloadShorterThanAnnounced(t *testing.T) {
 		assert.Error(t, r.Close(), "Close repeats the verdict")
 	})
 	t.Run("WriteTo a file", func(t *testing.T) {
-		srv := startFake(t, shortScript("10000", content, ""))
+		srv := fakeftp.Start(t, shortScript("10000", content, ""))
 		c := dialFake(t, srv, nil)
-		r, err := c.Retrieve(fakeTestCtx(t), "f")
+		r, err := c.Retrieve(fakeftp.Ctx(t), "f")
 		require.NoError(t, err)
 		f, err := os.Create(filepath.Join(t.TempDir(), "out"))
 		require.NoError(t, err)
@@ -92,9 +93,9 @@ func TestDownloadShorterThanAnnounced(t *testing.T) {
 	// Servers announce the whole file or the part after REST: both hold.
 	for _, announce := range []string{"3100", "3000"} {
 		t.Run("after REST 100, announced "+announce, func(t *testing.T) {
-			srv := startFake(t, shortScript(announce, content, "100"))
+			srv := fakeftp.Start(t, shortScript(announce, content, "100"))
 			c := dialFake(t, srv, nil)
-			r, err := c.RetrieveFrom(fakeTestCtx(t), "f", 100)
+			r, err := c.RetrieveFrom(fakeftp.Ctx(t), "f", 100)
 			require.NoError(t, err)
 			got, err := io.ReadAll(r)
 			require.NoError(t, err)
@@ -103,23 +104,23 @@ func TestDownloadShorterThanAnnounced(t *testing.T) {
 		})
 	}
 	t.Run("ASCII is not counted", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.login("u", "p")
-			sc.expect("TYPE A\r\n")
-			sc.send("200 ok\r\n")
-			sc.expect("EPSV\r\n")
-			sc.epsv()
-			sc.expect("RETR f\r\n")
-			sc.acceptData()
-			sc.send("150 Opening ASCII mode data connection for f (12 bytes)\r\n")
-			sc.writeData([]byte("a\r\nb\r\nc\r\n"))
-			sc.closeData()
-			sc.send("226 done\r\n")
-			sc.quit()
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Login("u", "p")
+			sc.Expect("TYPE A\r\n")
+			sc.Send("200 ok\r\n")
+			sc.Expect("EPSV\r\n")
+			sc.EPSV()
+			sc.Expect("RETR f\r\n")
+			sc.AcceptData()
+			sc.Send("150 Opening ASCII mode data connection for f (12 bytes)\r\n")
+			sc.WriteData([]byte("a\r\nb\r\nc\r\n"))
+			sc.CloseData()
+			sc.Send("226 done\r\n")
+			sc.Quit()
 		})
 		c := dialFake(t, srv, nil)
 		require.NoError(t, c.SetType(TypeASCII))
-		r, err := c.Retrieve(fakeTestCtx(t), "f")
+		r, err := c.Retrieve(fakeftp.Ctx(t), "f")
 		require.NoError(t, err)
 		got, err := io.ReadAll(r)
 		require.NoError(t, err)
@@ -133,25 +134,25 @@ func TestDownloadShorterThanAnnounced(t *testing.T) {
 // aborted and the error matches ErrVerify.
 func TestExpectSizeStopsOverlongDownload(t *testing.T) {
 	big := bytes.Repeat([]byte("y"), 64<<10)
-	script := func(sc *fakeScript) {
-		sc.login("u", "p")
-		sc.expect("TYPE I\r\n")
-		sc.send("200 ok\r\n")
-		sc.expect("EPSV\r\n")
-		sc.epsv()
-		sc.expect("RETR f\r\n")
-		sc.acceptData()
-		sc.send("150 ok\r\n")
-		sc.writeData(big)
-		sc.expect("ABOR\r\n")
-		sc.send("426 aborted\r\n226 abort done\r\n")
-		sc.quit()
+	script := func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
+		sc.Expect("TYPE I\r\n")
+		sc.Send("200 ok\r\n")
+		sc.Expect("EPSV\r\n")
+		sc.EPSV()
+		sc.Expect("RETR f\r\n")
+		sc.AcceptData()
+		sc.Send("150 ok\r\n")
+		sc.WriteData(big)
+		sc.Expect("ABOR\r\n")
+		sc.Send("426 aborted\r\n226 abort done\r\n")
+		sc.Quit()
 	}
 	for _, how := range []string{"Read", "WriteTo"} {
 		t.Run(how, func(t *testing.T) {
-			srv := startFake(t, script)
+			srv := fakeftp.Start(t, script)
 			c := dialFake(t, srv, nil)
-			r, err := c.Retrieve(fakeTestCtx(t), "f")
+			r, err := c.Retrieve(fakeftp.Ctx(t), "f")
 			require.NoError(t, err)
 			r.ExpectSize(5)
 			var got []byte
@@ -166,7 +167,7 @@ func TestExpectSizeStopsOverlongDownload(t *testing.T) {
 			assert.True(t, errors.Is(err, ErrVerify), "got %v", err)
 			r.Close()
 			require.NoError(t, c.Close())
-			srv.wait()
+			srv.Wait()
 		})
 	}
 }
@@ -175,29 +176,29 @@ func TestExpectSizeStopsOverlongDownload(t *testing.T) {
 // DownloadFile writes 5 bytes, fails with ErrVerify and does not retry.
 func TestDownloadFileNeverPastSize(t *testing.T) {
 	big := bytes.Repeat([]byte("z"), 64<<10)
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.login("u", "p")
-		sc.expect("TYPE I\r\n")
-		sc.send("200 ok\r\n")
-		sc.expect("SIZE f\r\n")
-		sc.send("213 5\r\n")
-		sc.expect("EPSV\r\n")
-		sc.epsv()
-		sc.expect("RETR f\r\n")
-		sc.acceptData()
-		sc.send("150 ok\r\n")
-		sc.writeData(big)
-		sc.expect("ABOR\r\n")
-		sc.send("426 aborted\r\n226 abort done\r\n")
-		sc.quit()
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
+		sc.Expect("TYPE I\r\n")
+		sc.Send("200 ok\r\n")
+		sc.Expect("SIZE f\r\n")
+		sc.Send("213 5\r\n")
+		sc.Expect("EPSV\r\n")
+		sc.EPSV()
+		sc.Expect("RETR f\r\n")
+		sc.AcceptData()
+		sc.Send("150 ok\r\n")
+		sc.WriteData(big)
+		sc.Expect("ABOR\r\n")
+		sc.Send("426 aborted\r\n226 abort done\r\n")
+		sc.Quit()
 	})
 	local := filepath.Join(t.TempDir(), "f")
-	_, err := DownloadFile(fakeTestCtx(t), Endpoint{Addr: srv.Addr, Config: fakeConfig()}, "f", local, &ResumeOptions{Retries: 3})
+	_, err := DownloadFile(fakeftp.Ctx(t), Endpoint{Addr: srv.Addr, Config: fakeConfig()}, "f", local, &ResumeOptions{Retries: 3})
 	assert.True(t, errors.Is(err, ErrVerify), "got %v", err)
 	got, rerr := os.ReadFile(local)
 	require.NoError(t, rerr)
 	assert.Equal(t, big[:5], got)
-	srv.wait()
+	srv.Wait()
 }
 
 // lyingFs reports a size of its own for files named like lie.
@@ -241,22 +242,22 @@ func TestSegmentedDownloadWithLyingSize(t *testing.T) {
 // server sends 64 KiB: no byte past the tenth is returned.
 func TestDownloadLongerThanAnnounced(t *testing.T) {
 	big := bytes.Repeat([]byte("w"), 64<<10)
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.login("u", "p")
-		sc.expect("TYPE I\r\n")
-		sc.send("200 ok\r\n")
-		sc.expect("EPSV\r\n")
-		sc.epsv()
-		sc.expect("RETR f\r\n")
-		sc.acceptData()
-		sc.send("150 Opening BINARY mode data connection for f (10 bytes)\r\n")
-		sc.writeData(big)
-		sc.expect("ABOR\r\n")
-		sc.send("426 aborted\r\n226 abort done\r\n")
-		sc.quit()
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
+		sc.Expect("TYPE I\r\n")
+		sc.Send("200 ok\r\n")
+		sc.Expect("EPSV\r\n")
+		sc.EPSV()
+		sc.Expect("RETR f\r\n")
+		sc.AcceptData()
+		sc.Send("150 Opening BINARY mode data connection for f (10 bytes)\r\n")
+		sc.WriteData(big)
+		sc.Expect("ABOR\r\n")
+		sc.Send("426 aborted\r\n226 abort done\r\n")
+		sc.Quit()
 	})
 	c := dialFake(t, srv, nil)
-	r, err := c.Retrieve(fakeTestCtx(t), "f")
+	r, err := c.Retrieve(fakeftp.Ctx(t), "f")
 	require.NoError(t, err)
 	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
 	require.NoError(t, err)
@@ -272,5 +273,5 @@ func TestDownloadLongerThanAnnounced(t *testing.T) {
 	assert.Equal(t, int64(10), fi.Size())
 	r.Close()
 	require.NoError(t, c.Close())
-	srv.wait()
+	srv.Wait()
 }

@@ -19,6 +19,7 @@ import (
 
 	ftpserver "github.com/fclairamb/ftpserverlib"
 	"github.com/seed362563c3/ftp/internal/embedded"
+	"github.com/seed362563c3/ftp/internal/fakeftp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -173,63 +174,63 @@ func TestTLSClearData(t *testing.T) {
 type x509UnknownAuthority = x509.UnknownAuthorityError
 
 func TestTLSPipelinedAfter234Aborts(t *testing.T) {
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.send("220 hi\r\n")
-		sc.expect("AUTH TLS\r\n")
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Send("220 hi\r\n")
+		sc.Expect("AUTH TLS\r\n")
 		// A reply injected before the handshake would be read as if it had
 		// come through TLS.
-		sc.send("234 go ahead\r\n230 you are in\r\n")
-		sc.expectEOF()
+		sc.Send("234 go ahead\r\n230 you are in\r\n")
+		sc.ExpectEOF()
 	})
 	cfg := fakeConfig()
 	cfg.TLS = TLSExplicit
-	_, err := Dial(fakeTestCtx(t), srv.Addr, cfg)
+	_, err := Dial(fakeftp.Ctx(t), srv.Addr, cfg)
 	require.ErrorIs(t, err, ErrPipelinedTLS)
-	assert.Equal(t, "AUTH TLS\r\n", srv.transcript(), "no handshake, no USER, no PASS")
+	assert.Equal(t, "AUTH TLS\r\n", srv.Transcript(), "no handshake, no USER, no PASS")
 }
 
 func TestTLSGreeting230SendsNoCredentials(t *testing.T) {
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.send("230 already logged in\r\n")
-		sc.expectEOF()
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Send("230 already logged in\r\n")
+		sc.ExpectEOF()
 	})
 	cfg := fakeConfig()
 	cfg.TLS = TLSExplicit
-	_, err := Dial(fakeTestCtx(t), srv.Addr, cfg)
+	_, err := Dial(fakeftp.Ctx(t), srv.Addr, cfg)
 	require.ErrorIs(t, err, ErrTLSRequired)
-	assert.Empty(t, srv.transcript())
+	assert.Empty(t, srv.Transcript())
 
 	// "TLS if available" accepts the session as it is, still without
 	// sending credentials.
-	srv = startFake(t, func(sc *fakeScript) {
-		sc.send("230 already logged in\r\n")
-		sc.expect("NOOP\r\n")
-		sc.send("200 ok\r\n")
-		sc.quit()
+	srv = fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Send("230 already logged in\r\n")
+		sc.Expect("NOOP\r\n")
+		sc.Send("200 ok\r\n")
+		sc.Quit()
 	})
 	cfg.TLS = TLSExplicitIfAvailable
-	c, err := Dial(fakeTestCtx(t), srv.Addr, cfg)
+	c, err := Dial(fakeftp.Ctx(t), srv.Addr, cfg)
 	require.NoError(t, err)
-	require.NoError(t, c.NoOp(fakeTestCtx(t)))
+	require.NoError(t, c.NoOp(fakeftp.Ctx(t)))
 	require.NoError(t, c.Close())
-	assert.Equal(t, "NOOP\r\nQUIT\r\n", srv.transcript())
+	assert.Equal(t, "NOOP\r\nQUIT\r\n", srv.Transcript())
 }
 
 func TestTLSAuthRefusedSendsNoCredentials(t *testing.T) {
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.send("220 hi\r\n")
-		sc.expect("AUTH TLS\r\n")
-		sc.send("502 no TLS here\r\n")
-		sc.expectEOF()
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Send("220 hi\r\n")
+		sc.Expect("AUTH TLS\r\n")
+		sc.Send("502 no TLS here\r\n")
+		sc.ExpectEOF()
 	})
 	cfg := fakeConfig()
 	cfg.TLS = TLSExplicit
-	_, err := Dial(fakeTestCtx(t), srv.Addr, cfg)
+	_, err := Dial(fakeftp.Ctx(t), srv.Addr, cfg)
 	require.ErrorIs(t, err, ErrTLSRequired)
 	var fe *Error
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, 502, fe.Code)
-	assert.Equal(t, "AUTH TLS\r\n", srv.transcript())
+	assert.Equal(t, "AUTH TLS\r\n", srv.Transcript())
 }
 
 // TestTLSClearControl runs CCC against a small TLS server: after it the

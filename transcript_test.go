@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed362563c3/ftp/internal/fakeftp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -26,15 +27,15 @@ import (
 const loginLines = "USER u\r\nPASS p\r\n"
 
 // retrieveSteps scripts a passive RETR of name that sends content.
-func retrieveSteps(sc *fakeScript, name string, content []byte) {
-	sc.expect("EPSV\r\n")
-	sc.epsv()
-	sc.expect("RETR " + name + "\r\n")
-	sc.acceptData()
-	sc.send("150 Opening BINARY mode data connection\r\n")
-	sc.writeData(content)
-	sc.closeData()
-	sc.send("226 Transfer complete\r\n")
+func retrieveSteps(sc *fakeftp.Script, name string, content []byte) {
+	sc.Expect("EPSV\r\n")
+	sc.EPSV()
+	sc.Expect("RETR " + name + "\r\n")
+	sc.AcceptData()
+	sc.Send("150 Opening BINARY mode data connection\r\n")
+	sc.WriteData(content)
+	sc.CloseData()
+	sc.Send("226 Transfer complete\r\n")
 }
 
 func retrieveAll(t *testing.T, ctx context.Context, c *Conn, name string) []byte {
@@ -49,21 +50,21 @@ func retrieveAll(t *testing.T, ctx context.Context, c *Conn, name string) []byte
 
 func TestTranscriptLoginRetrieve(t *testing.T) {
 	content := []byte("hello, world\n")
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.login("u", "p")
-		sc.expect("TYPE I\r\n")
-		sc.send("200 Type set to I\r\n")
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
+		sc.Expect("TYPE I\r\n")
+		sc.Send("200 Type set to I\r\n")
 		retrieveSteps(sc, "f", content)
-		sc.quit()
+		sc.Quit()
 	})
 	c := dialFake(t, srv, nil)
-	got := retrieveAll(t, fakeTestCtx(t), c, "f")
+	got := retrieveAll(t, fakeftp.Ctx(t), c, "f")
 	assert.Equal(t, content, got)
 	require.NoError(t, c.Close())
 
-	tr := srv.transcript()
+	tr := srv.Transcript()
 	assert.Equal(t, "USER u\r\nPASS p\r\nTYPE I\r\nEPSV\r\nRETR f\r\nQUIT\r\n", tr)
-	lines := commandLines(tr)
+	lines := fakeftp.Lines(tr)
 	require.NotEmpty(t, lines)
 	require.Equal(t, "QUIT", lines[len(lines)-1])
 	n := len(lines) - 1
@@ -73,27 +74,27 @@ func TestTranscriptLoginRetrieve(t *testing.T) {
 
 func TestTranscriptGreeting(t *testing.T) {
 	t.Run("120 then 220", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.send("120 Service ready in 1 minute\r\n")
-			sc.send("120-still\r\n busy\r\n120 starting\r\n")
-			sc.send("220 Ready now\r\n")
-			sc.expect("USER u\r\n")
-			sc.send("331 pass\r\n")
-			sc.expect("PASS p\r\n")
-			sc.send("230 ok\r\n")
-			sc.quit()
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Send("120 Service ready in 1 minute\r\n")
+			sc.Send("120-still\r\n busy\r\n120 starting\r\n")
+			sc.Send("220 Ready now\r\n")
+			sc.Expect("USER u\r\n")
+			sc.Send("331 pass\r\n")
+			sc.Expect("PASS p\r\n")
+			sc.Send("230 ok\r\n")
+			sc.Quit()
 		})
 		c := dialFake(t, srv, nil)
 		assert.Equal(t, "Ready now", c.Welcome())
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"QUIT\r\n", srv.transcript())
+		assert.Equal(t, loginLines+"QUIT\r\n", srv.Transcript())
 	})
 	t.Run("421", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.send("421 Too many connections\r\n")
-			sc.expectEOF()
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Send("421 Too many connections\r\n")
+			sc.ExpectEOF()
 		})
-		_, err := Dial(fakeTestCtx(t), srv.Addr, fakeConfig())
+		_, err := Dial(fakeftp.Ctx(t), srv.Addr, fakeConfig())
 		var fe *Error
 		require.ErrorAs(t, err, &fe)
 		assert.Equal(t, 421, fe.Code)
@@ -102,28 +103,28 @@ func TestTranscriptGreeting(t *testing.T) {
 		// The error should say it concerns the greeting, as every other
 		// greeting error does, not "ftp: : 421 ...".
 		assert.Contains(t, err.Error(), "greeting")
-		assert.Equal(t, "", srv.transcript(), "nothing may be sent after a 421 greeting")
+		assert.Equal(t, "", srv.Transcript(), "nothing may be sent after a 421 greeting")
 	})
 	t.Run("other code", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.send("530 go away\r\n")
-			sc.expectEOF()
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Send("530 go away\r\n")
+			sc.ExpectEOF()
 		})
-		_, err := Dial(fakeTestCtx(t), srv.Addr, fakeConfig())
+		_, err := Dial(fakeftp.Ctx(t), srv.Addr, fakeConfig())
 		var fe *Error
 		require.ErrorAs(t, err, &fe)
 		assert.Equal(t, 530, fe.Code)
-		assert.Equal(t, "", srv.transcript())
+		assert.Equal(t, "", srv.Transcript())
 	})
 	t.Run("garbage", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.send("SSH-2.0-OpenSSH_9.6\r\n")
-			sc.expectEOF()
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Send("SSH-2.0-OpenSSH_9.6\r\n")
+			sc.ExpectEOF()
 		})
-		_, err := Dial(fakeTestCtx(t), srv.Addr, fakeConfig())
+		_, err := Dial(fakeftp.Ctx(t), srv.Addr, fakeConfig())
 		var pe *ProtocolError
 		require.ErrorAs(t, err, &pe)
-		assert.Equal(t, "", srv.transcript())
+		assert.Equal(t, "", srv.Transcript())
 	})
 }
 
@@ -131,119 +132,119 @@ func TestTranscriptLogin(t *testing.T) {
 	tests := []struct {
 		name   string
 		cfg    func(*Config)
-		script func(sc *fakeScript)
+		script func(sc *fakeftp.Script)
 		want   string
 	}{
 		{
 			name: "230 right after USER",
-			script: func(sc *fakeScript) {
-				sc.send("220 hi\r\n")
-				sc.expect("USER u\r\n")
-				sc.send("230 no password needed\r\n")
+			script: func(sc *fakeftp.Script) {
+				sc.Send("220 hi\r\n")
+				sc.Expect("USER u\r\n")
+				sc.Send("230 no password needed\r\n")
 			},
 			want: "USER u\r\n",
 		},
 		{
 			name: "332 after PASS",
 			cfg:  func(c *Config) { c.Account = "acct1" },
-			script: func(sc *fakeScript) {
-				sc.send("220 hi\r\n")
-				sc.expect("USER u\r\n")
-				sc.send("331 password\r\n")
-				sc.expect("PASS p\r\n")
-				sc.send("332 need account\r\n")
-				sc.expect("ACCT acct1\r\n")
-				sc.send("230 logged in\r\n")
+			script: func(sc *fakeftp.Script) {
+				sc.Send("220 hi\r\n")
+				sc.Expect("USER u\r\n")
+				sc.Send("331 password\r\n")
+				sc.Expect("PASS p\r\n")
+				sc.Send("332 need account\r\n")
+				sc.Expect("ACCT acct1\r\n")
+				sc.Send("230 logged in\r\n")
 			},
 			want: "USER u\r\nPASS p\r\nACCT acct1\r\n",
 		},
 		{
 			name: "332 after USER",
 			cfg:  func(c *Config) { c.Account = "acct1" },
-			script: func(sc *fakeScript) {
-				sc.send("220 hi\r\n")
-				sc.expect("USER u\r\n")
-				sc.send("332 need account\r\n")
-				sc.expect("ACCT acct1\r\n")
-				sc.send("230 logged in\r\n")
+			script: func(sc *fakeftp.Script) {
+				sc.Send("220 hi\r\n")
+				sc.Expect("USER u\r\n")
+				sc.Send("332 need account\r\n")
+				sc.Expect("ACCT acct1\r\n")
+				sc.Send("230 logged in\r\n")
 			},
 			want: "USER u\r\nACCT acct1\r\n",
 		},
 		{
 			name: "202 to PASS",
-			script: func(sc *fakeScript) {
-				sc.send("220 hi\r\n")
-				sc.expect("USER u\r\n")
-				sc.send("331 password\r\n")
-				sc.expect("PASS p\r\n")
-				sc.send("202 superfluous\r\n")
+			script: func(sc *fakeftp.Script) {
+				sc.Send("220 hi\r\n")
+				sc.Expect("USER u\r\n")
+				sc.Send("331 password\r\n")
+				sc.Expect("PASS p\r\n")
+				sc.Send("202 superfluous\r\n")
 			},
 			want: "USER u\r\nPASS p\r\n",
 		},
 		{
 			name: "anonymous",
 			cfg:  func(c *Config) { c.User, c.Password = "", "" },
-			script: func(sc *fakeScript) {
-				sc.login("anonymous", "anonymous@")
+			script: func(sc *fakeftp.Script) {
+				sc.Login("anonymous", "anonymous@")
 			},
 			want: "USER anonymous\r\nPASS anonymous@\r\n",
 		},
 		{
 			name: "anonymous with a password",
 			cfg:  func(c *Config) { c.User, c.Password = "", "me@example.org" },
-			script: func(sc *fakeScript) {
-				sc.login("anonymous", "me@example.org")
+			script: func(sc *fakeftp.Script) {
+				sc.Login("anonymous", "me@example.org")
 			},
 			want: "USER anonymous\r\nPASS me@example.org\r\n",
 		},
 		{
 			name: "HOST accepted",
 			cfg:  func(c *Config) { c.Host = "ftp.example.org" },
-			script: func(sc *fakeScript) {
-				sc.send("220 hi\r\n")
-				sc.expect("HOST ftp.example.org\r\n")
-				sc.send("220 vhost selected\r\n")
-				sc.expect("USER u\r\n")
-				sc.send("331 password\r\n")
-				sc.expect("PASS p\r\n")
-				sc.send("230 ok\r\n")
+			script: func(sc *fakeftp.Script) {
+				sc.Send("220 hi\r\n")
+				sc.Expect("HOST ftp.example.org\r\n")
+				sc.Send("220 vhost selected\r\n")
+				sc.Expect("USER u\r\n")
+				sc.Send("331 password\r\n")
+				sc.Expect("PASS p\r\n")
+				sc.Send("230 ok\r\n")
 			},
 			want: "HOST ftp.example.org\r\nUSER u\r\nPASS p\r\n",
 		},
 		{
 			name: "HOST answered 502",
 			cfg:  func(c *Config) { c.Host = "ftp.example.org" },
-			script: func(sc *fakeScript) {
-				sc.send("220 hi\r\n")
-				sc.expect("HOST ftp.example.org\r\n")
-				sc.send("502 HOST not implemented\r\n")
-				sc.expect("USER u\r\n")
-				sc.send("331 password\r\n")
-				sc.expect("PASS p\r\n")
-				sc.send("230 ok\r\n")
+			script: func(sc *fakeftp.Script) {
+				sc.Send("220 hi\r\n")
+				sc.Expect("HOST ftp.example.org\r\n")
+				sc.Send("502 HOST not implemented\r\n")
+				sc.Expect("USER u\r\n")
+				sc.Send("331 password\r\n")
+				sc.Expect("PASS p\r\n")
+				sc.Send("230 ok\r\n")
 			},
 			want: "HOST ftp.example.org\r\nUSER u\r\nPASS p\r\n",
 		},
 		{
 			name: "HOST answered 500",
 			cfg:  func(c *Config) { c.Host = "ftp.example.org" },
-			script: func(sc *fakeScript) {
-				sc.send("220 hi\r\n")
-				sc.expect("HOST ftp.example.org\r\n")
-				sc.send("500 unknown command\r\n")
-				sc.expect("USER u\r\n")
-				sc.send("331 password\r\n")
-				sc.expect("PASS p\r\n")
-				sc.send("230 ok\r\n")
+			script: func(sc *fakeftp.Script) {
+				sc.Send("220 hi\r\n")
+				sc.Expect("HOST ftp.example.org\r\n")
+				sc.Send("500 unknown command\r\n")
+				sc.Expect("USER u\r\n")
+				sc.Send("331 password\r\n")
+				sc.Expect("PASS p\r\n")
+				sc.Send("230 ok\r\n")
 			},
 			want: "HOST ftp.example.org\r\nUSER u\r\nPASS p\r\n",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startFake(t, func(sc *fakeScript) {
+			srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
 				tt.script(sc)
-				sc.quit()
+				sc.Quit()
 			})
 			cfg := fakeConfig()
 			if tt.cfg != nil {
@@ -251,27 +252,27 @@ func TestTranscriptLogin(t *testing.T) {
 			}
 			c := dialFake(t, srv, cfg)
 			require.NoError(t, c.Close())
-			assert.Equal(t, tt.want+"QUIT\r\n", srv.transcript())
+			assert.Equal(t, tt.want+"QUIT\r\n", srv.Transcript())
 		})
 	}
 }
 
 func TestTranscriptLoginRejected(t *testing.T) {
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.send("220 hi\r\n")
-		sc.expect("USER u\r\n")
-		sc.send("331 password\r\n")
-		sc.expect("PASS p\r\n")
-		sc.send("530 Login incorrect\r\n")
-		sc.expectEOF()
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Send("220 hi\r\n")
+		sc.Expect("USER u\r\n")
+		sc.Send("331 password\r\n")
+		sc.Expect("PASS p\r\n")
+		sc.Send("530 Login incorrect\r\n")
+		sc.ExpectEOF()
 	})
-	_, err := Dial(fakeTestCtx(t), srv.Addr, fakeConfig())
+	_, err := Dial(fakeftp.Ctx(t), srv.Addr, fakeConfig())
 	var fe *Error
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, 530, fe.Code)
 	assert.Equal(t, "PASS ****", fe.Command)
 	assert.ErrorIs(t, err, os.ErrPermission)
-	assert.Equal(t, loginLines, srv.transcript())
+	assert.Equal(t, loginLines, srv.Transcript())
 }
 
 // recordingDialer returns a DialContext that records every address and
@@ -307,56 +308,56 @@ func (d *recordingDialer) dialed() []string {
 var errForeignDial = errors.New("test dialer: refusing to dial a foreign address")
 
 func TestTranscriptEPSVFallbackRemembered(t *testing.T) {
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.login("u", "p")
-		sc.expect("TYPE I\r\n")
-		sc.send("200 ok\r\n")
-		sc.expect("EPSV\r\n")
-		sc.send("500 EPSV not understood\r\n")
-		sc.expect("PASV\r\n")
-		sc.pasv()
-		sc.expect("RETR a\r\n")
-		sc.acceptData()
-		sc.send("150 here it comes\r\n")
-		sc.writeData([]byte("AAA"))
-		sc.closeData()
-		sc.send("226 done\r\n")
-		sc.expect("PASV\r\n") // remembered: no second EPSV
-		sc.pasv()
-		sc.expect("RETR b\r\n")
-		sc.acceptData()
-		sc.send("150 here it comes\r\n")
-		sc.writeData([]byte("BBBB"))
-		sc.closeData()
-		sc.send("226 done\r\n")
-		sc.quit()
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
+		sc.Expect("TYPE I\r\n")
+		sc.Send("200 ok\r\n")
+		sc.Expect("EPSV\r\n")
+		sc.Send("500 EPSV not understood\r\n")
+		sc.Expect("PASV\r\n")
+		sc.PASV()
+		sc.Expect("RETR a\r\n")
+		sc.AcceptData()
+		sc.Send("150 here it comes\r\n")
+		sc.WriteData([]byte("AAA"))
+		sc.CloseData()
+		sc.Send("226 done\r\n")
+		sc.Expect("PASV\r\n") // remembered: no second EPSV
+		sc.PASV()
+		sc.Expect("RETR b\r\n")
+		sc.AcceptData()
+		sc.Send("150 here it comes\r\n")
+		sc.WriteData([]byte("BBBB"))
+		sc.CloseData()
+		sc.Send("226 done\r\n")
+		sc.Quit()
 	})
 	c := dialFake(t, srv, nil)
-	ctx := fakeTestCtx(t)
+	ctx := fakeftp.Ctx(t)
 	assert.Equal(t, "AAA", string(retrieveAll(t, ctx, c, "a")))
 	assert.Equal(t, "BBBB", string(retrieveAll(t, ctx, c, "b")))
 	require.NoError(t, c.Close())
-	assert.Equal(t, loginLines+"TYPE I\r\nEPSV\r\nPASV\r\nRETR a\r\nPASV\r\nRETR b\r\nQUIT\r\n", srv.transcript())
+	assert.Equal(t, loginLines+"TYPE I\r\nEPSV\r\nPASV\r\nRETR a\r\nPASV\r\nRETR b\r\nQUIT\r\n", srv.Transcript())
 }
 
 func TestTranscriptPASVAddressPolicy(t *testing.T) {
-	transferSteps := func(sc *fakeScript) {
-		sc.login("u", "p")
-		sc.expect("TYPE I\r\n")
-		sc.send("200 ok\r\n")
-		sc.expect("PASV\r\n")
-		sc.pasvNaming("10.1.2.3")
-		sc.expect("RETR f\r\n")
+	transferSteps := func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
+		sc.Expect("TYPE I\r\n")
+		sc.Send("200 ok\r\n")
+		sc.Expect("PASV\r\n")
+		sc.PASVNaming("10.1.2.3")
+		sc.Expect("RETR f\r\n")
 	}
 	t.Run("control peer by default", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
 			transferSteps(sc)
-			sc.acceptData()
-			sc.send("150 ok\r\n")
-			sc.writeData([]byte("data"))
-			sc.closeData()
-			sc.send("226 ok\r\n")
-			sc.quit()
+			sc.AcceptData()
+			sc.Send("150 ok\r\n")
+			sc.WriteData([]byte("data"))
+			sc.CloseData()
+			sc.Send("226 ok\r\n")
+			sc.Quit()
 		})
 		d := &recordingDialer{route: func(addr string) (string, error) {
 			if strings.HasPrefix(addr, "10.1.2.3:") {
@@ -368,19 +369,19 @@ func TestTranscriptPASVAddressPolicy(t *testing.T) {
 		cfg.DisableEPSV = true
 		cfg.DialContext = d.DialContext
 		c := dialFake(t, srv, cfg)
-		assert.Equal(t, "data", string(retrieveAll(t, fakeTestCtx(t), c, "f")))
+		assert.Equal(t, "data", string(retrieveAll(t, fakeftp.Ctx(t), c, "f")))
 		require.NoError(t, c.Close())
-		srv.wait()
-		assert.Equal(t, []string{srv.Addr, "127.0.0.1:" + strconv.Itoa(srv.dataPort(0))}, d.dialed())
+		srv.Wait()
+		assert.Equal(t, []string{srv.Addr, "127.0.0.1:" + strconv.Itoa(srv.DataPort(0))}, d.dialed())
 	})
 	t.Run("PassiveServerAddress", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
 			transferSteps(sc)
-			sc.expect("ABOR\r\n")
-			sc.send("425 Can't open data connection\r\n226 ABOR successful\r\n")
-			sc.expect("NOOP\r\n")
-			sc.send("200 ok\r\n")
-			sc.quit()
+			sc.Expect("ABOR\r\n")
+			sc.Send("425 Can't open data connection\r\n226 ABOR successful\r\n")
+			sc.Expect("NOOP\r\n")
+			sc.Send("200 ok\r\n")
+			sc.Quit()
 		})
 		d := &recordingDialer{route: func(addr string) (string, error) {
 			if strings.HasPrefix(addr, "10.1.2.3:") {
@@ -393,7 +394,7 @@ func TestTranscriptPASVAddressPolicy(t *testing.T) {
 		cfg.PassiveAddress = PassiveServerAddress
 		cfg.DialContext = d.DialContext
 		c := dialFake(t, srv, cfg)
-		ctx := fakeTestCtx(t)
+		ctx := fakeftp.Ctx(t)
 		r, err := c.Retrieve(ctx, "f")
 		if r != nil {
 			r.Close()
@@ -401,18 +402,18 @@ func TestTranscriptPASVAddressPolicy(t *testing.T) {
 		require.ErrorIs(t, err, errForeignDial)
 		require.NoError(t, c.NoOp(ctx), "the dialogue stays in step after the abort")
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"TYPE I\r\nPASV\r\nRETR f\r\nABOR\r\nNOOP\r\nQUIT\r\n", srv.transcript())
-		assert.Equal(t, []string{srv.Addr, "10.1.2.3:" + strconv.Itoa(srv.dataPort(0))}, d.dialed())
+		assert.Equal(t, loginLines+"TYPE I\r\nPASV\r\nRETR f\r\nABOR\r\nNOOP\r\nQUIT\r\n", srv.Transcript())
+		assert.Equal(t, []string{srv.Addr, "10.1.2.3:" + strconv.Itoa(srv.DataPort(0))}, d.dialed())
 	})
 	t.Run("PassiveControlPeerThenServer", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
 			transferSteps(sc)
-			sc.acceptData()
-			sc.send("150 ok\r\n")
-			sc.writeData([]byte("data"))
-			sc.closeData()
-			sc.send("226 ok\r\n")
-			sc.quit()
+			sc.AcceptData()
+			sc.Send("150 ok\r\n")
+			sc.WriteData([]byte("data"))
+			sc.CloseData()
+			sc.Send("226 ok\r\n")
+			sc.Quit()
 		})
 		var ctlAddr string
 		d := &recordingDialer{}
@@ -433,10 +434,10 @@ func TestTranscriptPASVAddressPolicy(t *testing.T) {
 		cfg.DialContext = d.DialContext
 		ctlAddr = srv.Addr
 		c := dialFake(t, srv, cfg)
-		assert.Equal(t, "data", string(retrieveAll(t, fakeTestCtx(t), c, "f")))
+		assert.Equal(t, "data", string(retrieveAll(t, fakeftp.Ctx(t), c, "f")))
 		require.NoError(t, c.Close())
-		srv.wait()
-		port := strconv.Itoa(srv.dataPort(0))
+		srv.Wait()
+		port := strconv.Itoa(srv.DataPort(0))
 		assert.Equal(t, []string{srv.Addr, "127.0.0.1:" + port, "10.1.2.3:" + port}, d.dialed())
 	})
 }
@@ -463,24 +464,24 @@ func TestTranscriptMalformedPassiveReply(t *testing.T) {
 			if tt.pasv {
 				verb = "PASV"
 			}
-			srv := startFake(t, func(sc *fakeScript) {
-				sc.login("u", "p")
-				sc.expect("TYPE I\r\n")
-				sc.send("200 ok\r\n")
-				sc.expect(verb + "\r\n")
-				sc.send(tt.reply)
-				sc.expectEOF()
+			srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+				sc.Login("u", "p")
+				sc.Expect("TYPE I\r\n")
+				sc.Send("200 ok\r\n")
+				sc.Expect(verb + "\r\n")
+				sc.Send(tt.reply)
+				sc.ExpectEOF()
 			})
 			cfg := fakeConfig()
 			cfg.DisableEPSV = tt.pasv
 			c := dialFake(t, srv, cfg)
-			ctx := fakeTestCtx(t)
+			ctx := fakeftp.Ctx(t)
 			r, err := c.Retrieve(ctx, "f")
 			assert.Nil(t, r)
 			var pe *ProtocolError
 			require.ErrorAs(t, err, &pe)
 			assert.ErrorIs(t, c.NoOp(ctx), ErrClosed, "the Conn is closed after a protocol error")
-			assert.Equal(t, loginLines+"TYPE I\r\n"+verb+"\r\n", srv.transcript())
+			assert.Equal(t, loginLines+"TYPE I\r\n"+verb+"\r\n", srv.Transcript())
 		})
 	}
 }
@@ -502,14 +503,14 @@ func TestTranscriptPWD(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startFake(t, func(sc *fakeScript) {
-				sc.login("u", "p")
-				sc.expect("PWD\r\n")
-				sc.send(tt.reply)
-				sc.quit()
+			srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+				sc.Login("u", "p")
+				sc.Expect("PWD\r\n")
+				sc.Send(tt.reply)
+				sc.Quit()
 			})
 			c := dialFake(t, srv, nil)
-			dir, err := c.CurrentDir(fakeTestCtx(t))
+			dir, err := c.CurrentDir(fakeftp.Ctx(t))
 			switch tt.wantErr {
 			case "":
 				require.NoError(t, err)
@@ -523,7 +524,7 @@ func TestTranscriptPWD(t *testing.T) {
 				assert.Equal(t, 550, fe.Code)
 			}
 			c.Close()
-			srv.wait()
+			srv.Wait()
 		})
 	}
 }
@@ -542,14 +543,14 @@ func TestTranscriptMKD(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startFake(t, func(sc *fakeScript) {
-				sc.login("u", "p")
-				sc.expect("MKD new \"dir\"\r\n")
-				sc.send(tt.reply)
-				sc.quit()
+			srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+				sc.Login("u", "p")
+				sc.Expect("MKD new \"dir\"\r\n")
+				sc.Send(tt.reply)
+				sc.Quit()
 			})
 			c := dialFake(t, srv, nil)
-			got, err := c.MakeDir(fakeTestCtx(t), "new \"dir\"")
+			got, err := c.MakeDir(fakeftp.Ctx(t), "new \"dir\"")
 			if tt.proto {
 				var pe *ProtocolError
 				require.ErrorAs(t, err, &pe)
@@ -558,7 +559,7 @@ func TestTranscriptMKD(t *testing.T) {
 				assert.Equal(t, tt.want, got)
 			}
 			c.Close()
-			srv.wait()
+			srv.Wait()
 		})
 	}
 }
@@ -631,18 +632,18 @@ func TestTranscriptInvalidArguments(t *testing.T) {
 	bad := []string{"a\rb", "a\nb", "a\x00b", "x\r\nDELE y", "\r\n", "é\n"}
 	for _, op := range argOps {
 		t.Run(op.name, func(t *testing.T) {
-			srv := startFake(t, func(sc *fakeScript) {
-				sc.login("u", "p")
-				sc.quit()
+			srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+				sc.Login("u", "p")
+				sc.Quit()
 			})
 			c := dialFake(t, srv, nil)
-			ctx := fakeTestCtx(t)
+			ctx := fakeftp.Ctx(t)
 			for _, b := range bad {
 				err := op.run(ctx, c, b)
 				assert.ErrorIs(t, err, ErrInvalidArgument, "%s(%q)", op.name, b)
 			}
 			require.NoError(t, c.Close())
-			assert.Equal(t, loginLines+"QUIT\r\n", srv.transcript(), "nothing may be written for a bad argument")
+			assert.Equal(t, loginLines+"QUIT\r\n", srv.Transcript(), "nothing may be written for a bad argument")
 		})
 	}
 }
@@ -651,41 +652,41 @@ func TestTranscriptInvalidCredentials(t *testing.T) {
 	tests := []struct {
 		name   string
 		cfg    func(*Config)
-		script func(sc *fakeScript)
+		script func(sc *fakeftp.Script)
 		want   string // what reaches the server before the client gives up
 	}{
-		{"user", func(c *Config) { c.User = "u\r\nDELE x" }, func(sc *fakeScript) {}, ""},
-		{"host", func(c *Config) { c.Host = "h\x00" }, func(sc *fakeScript) {}, ""},
-		{"password", func(c *Config) { c.Password = "p\nDELE x" }, func(sc *fakeScript) {
-			sc.expect("USER u\r\n")
-			sc.send("331 password\r\n")
+		{"user", func(c *Config) { c.User = "u\r\nDELE x" }, func(sc *fakeftp.Script) {}, ""},
+		{"host", func(c *Config) { c.Host = "h\x00" }, func(sc *fakeftp.Script) {}, ""},
+		{"password", func(c *Config) { c.Password = "p\nDELE x" }, func(sc *fakeftp.Script) {
+			sc.Expect("USER u\r\n")
+			sc.Send("331 password\r\n")
 		}, "USER u\r\n"},
-		{"account", func(c *Config) { c.Account = "a\rb" }, func(sc *fakeScript) {
-			sc.expect("USER u\r\n")
-			sc.send("332 need account\r\n")
+		{"account", func(c *Config) { c.Account = "a\rb" }, func(sc *fakeftp.Script) {
+			sc.Expect("USER u\r\n")
+			sc.Send("332 need account\r\n")
 		}, "USER u\r\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startFake(t, func(sc *fakeScript) {
-				sc.send("220 hi\r\n")
+			srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+				sc.Send("220 hi\r\n")
 				tt.script(sc)
-				sc.expectEOF()
+				sc.ExpectEOF()
 			})
 			cfg := fakeConfig()
 			tt.cfg(cfg)
-			_, err := Dial(fakeTestCtx(t), srv.Addr, cfg)
+			_, err := Dial(fakeftp.Ctx(t), srv.Addr, cfg)
 			require.ErrorIs(t, err, ErrInvalidArgument)
-			assert.Equal(t, tt.want, srv.transcript())
+			assert.Equal(t, tt.want, srv.Transcript())
 		})
 	}
 }
 
 func TestTranscriptMultiLineReply(t *testing.T) {
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.login("u", "p")
-		sc.expect("STAT\r\n")
-		sc.send("211-Status of fake server:\r\n" +
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
+		sc.Expect("STAT\r\n")
+		sc.Send("211-Status of fake server:\r\n" +
 			" 123 starts with digits after a space\r\n" +
 			"123 starts with another code\r\n" +
 			"211-repeats the code with a dash\r\n" +
@@ -694,12 +695,12 @@ func TestTranscriptMultiLineReply(t *testing.T) {
 			"  two spaces\r\n" +
 			"\r\n" +
 			"211 End of status\r\n")
-		sc.expect("HELP\r\n")
-		sc.send("214-The following commands are recognized.\n USER PASS\n214 Help OK.\n") // bare LF
-		sc.quit()
+		sc.Expect("HELP\r\n")
+		sc.Send("214-The following commands are recognized.\n USER PASS\n214 Help OK.\n") // bare LF
+		sc.Quit()
 	})
 	c := dialFake(t, srv, nil)
-	ctx := fakeTestCtx(t)
+	ctx := fakeftp.Ctx(t)
 	msg, err := c.Status(ctx, "")
 	require.NoError(t, err)
 	assert.Equal(t, "Status of fake server:\n"+
@@ -716,7 +717,7 @@ func TestTranscriptMultiLineReply(t *testing.T) {
 	assert.Equal(t, 214, r.Code)
 	assert.Equal(t, []string{"The following commands are recognized.", " USER PASS", "Help OK."}, r.Lines())
 	require.NoError(t, c.Close())
-	assert.Equal(t, loginLines+"STAT\r\nHELP\r\nQUIT\r\n", srv.transcript())
+	assert.Equal(t, loginLines+"STAT\r\nHELP\r\nQUIT\r\n", srv.Transcript())
 }
 
 const featUTF8 = "211-Extensions supported:\r\n" +
@@ -732,16 +733,16 @@ const featNoUTF8 = "211-Extensions supported:\r\n" +
 	"211 End\r\n"
 
 func TestTranscriptFeatures(t *testing.T) {
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.login("u", "p")
-		sc.expect("FEAT\r\n")
-		sc.send(featUTF8)
-		sc.expect("OPTS UTF8 ON\r\n")
-		sc.send("200 UTF8 set to on\r\n")
-		sc.quit()
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
+		sc.Expect("FEAT\r\n")
+		sc.Send(featUTF8)
+		sc.Expect("OPTS UTF8 ON\r\n")
+		sc.Send("200 UTF8 set to on\r\n")
+		sc.Quit()
 	})
 	c := dialFake(t, srv, nil)
-	ctx := fakeTestCtx(t)
+	ctx := fakeftp.Ctx(t)
 	f, err := c.Features(ctx)
 	require.NoError(t, err)
 	assert.True(t, f.Has("MLST"))
@@ -758,22 +759,22 @@ func TestTranscriptFeatures(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, f, f2)
 	require.NoError(t, c.Close())
-	assert.Equal(t, loginLines+"FEAT\r\nOPTS UTF8 ON\r\nQUIT\r\n", srv.transcript())
+	assert.Equal(t, loginLines+"FEAT\r\nOPTS UTF8 ON\r\nQUIT\r\n", srv.Transcript())
 }
 
 func TestTranscriptFeaturesRefused(t *testing.T) {
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.login("u", "p")
-		sc.expect("FEAT\r\n")
-		sc.send("502 FEAT not implemented\r\n")
-		sc.quit()
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
+		sc.Expect("FEAT\r\n")
+		sc.Send("502 FEAT not implemented\r\n")
+		sc.Quit()
 	})
 	c := dialFake(t, srv, nil)
-	f, err := c.Features(fakeTestCtx(t))
+	f, err := c.Features(fakeftp.Ctx(t))
 	require.NoError(t, err)
 	assert.Empty(t, f)
 	require.NoError(t, c.Close())
-	assert.Equal(t, loginLines+"FEAT\r\nQUIT\r\n", srv.transcript())
+	assert.Equal(t, loginLines+"FEAT\r\nQUIT\r\n", srv.Transcript())
 }
 
 // TestTranscriptUTF8 checks when FEAT and OPTS UTF8 ON are sent: FEAT only
@@ -781,153 +782,153 @@ func TestTranscriptFeaturesRefused(t *testing.T) {
 // advertised and not disabled, each at most once.
 func TestTranscriptUTF8(t *testing.T) {
 	t.Run("ASCII paths send no FEAT", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.login("u", "p")
-			sc.expect("CWD /plain\r\n")
-			sc.send("250 ok\r\n")
-			sc.expect("DELE file.txt\r\n")
-			sc.send("250 ok\r\n")
-			sc.quit()
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Login("u", "p")
+			sc.Expect("CWD /plain\r\n")
+			sc.Send("250 ok\r\n")
+			sc.Expect("DELE file.txt\r\n")
+			sc.Send("250 ok\r\n")
+			sc.Quit()
 		})
 		c := dialFake(t, srv, nil)
-		ctx := fakeTestCtx(t)
+		ctx := fakeftp.Ctx(t)
 		require.NoError(t, c.ChangeDir(ctx, "/plain"))
 		require.NoError(t, c.Delete(ctx, "file.txt"))
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"CWD /plain\r\nDELE file.txt\r\nQUIT\r\n", srv.transcript())
+		assert.Equal(t, loginLines+"CWD /plain\r\nDELE file.txt\r\nQUIT\r\n", srv.Transcript())
 	})
 	t.Run("non-ASCII path", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.login("u", "p")
-			sc.expect("CWD /plain\r\n")
-			sc.send("250 ok\r\n")
-			sc.expect("FEAT\r\n")
-			sc.send(featUTF8)
-			sc.expect("OPTS UTF8 ON\r\n")
-			sc.send("200 ok\r\n")
-			sc.expect("CWD /dé\r\n")
-			sc.send("250 ok\r\n")
-			sc.expect("CWD /ñ\r\n")
-			sc.send("250 ok\r\n")
-			sc.quit()
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Login("u", "p")
+			sc.Expect("CWD /plain\r\n")
+			sc.Send("250 ok\r\n")
+			sc.Expect("FEAT\r\n")
+			sc.Send(featUTF8)
+			sc.Expect("OPTS UTF8 ON\r\n")
+			sc.Send("200 ok\r\n")
+			sc.Expect("CWD /dé\r\n")
+			sc.Send("250 ok\r\n")
+			sc.Expect("CWD /ñ\r\n")
+			sc.Send("250 ok\r\n")
+			sc.Quit()
 		})
 		c := dialFake(t, srv, nil)
-		ctx := fakeTestCtx(t)
+		ctx := fakeftp.Ctx(t)
 		require.NoError(t, c.ChangeDir(ctx, "/plain"))
 		require.NoError(t, c.ChangeDir(ctx, "/dé"))
 		require.NoError(t, c.ChangeDir(ctx, "/ñ"))
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"CWD /plain\r\nFEAT\r\nOPTS UTF8 ON\r\nCWD /dé\r\nCWD /ñ\r\nQUIT\r\n", srv.transcript())
+		assert.Equal(t, loginLines+"CWD /plain\r\nFEAT\r\nOPTS UTF8 ON\r\nCWD /dé\r\nCWD /ñ\r\nQUIT\r\n", srv.Transcript())
 	})
 	t.Run("UTF8 not advertised", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.login("u", "p")
-			sc.expect("FEAT\r\n")
-			sc.send(featNoUTF8)
-			sc.expect("CWD /dé\r\n")
-			sc.send("250 ok\r\n")
-			sc.quit()
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Login("u", "p")
+			sc.Expect("FEAT\r\n")
+			sc.Send(featNoUTF8)
+			sc.Expect("CWD /dé\r\n")
+			sc.Send("250 ok\r\n")
+			sc.Quit()
 		})
 		c := dialFake(t, srv, nil)
-		require.NoError(t, c.ChangeDir(fakeTestCtx(t), "/dé"))
+		require.NoError(t, c.ChangeDir(fakeftp.Ctx(t), "/dé"))
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"FEAT\r\nCWD /dé\r\nQUIT\r\n", srv.transcript())
+		assert.Equal(t, loginLines+"FEAT\r\nCWD /dé\r\nQUIT\r\n", srv.Transcript())
 	})
 	t.Run("DisableUTF8", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.login("u", "p")
-			sc.expect("FEAT\r\n")
-			sc.send(featUTF8)
-			sc.expect("CWD /dé\r\n")
-			sc.send("250 ok\r\n")
-			sc.quit()
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Login("u", "p")
+			sc.Expect("FEAT\r\n")
+			sc.Send(featUTF8)
+			sc.Expect("CWD /dé\r\n")
+			sc.Send("250 ok\r\n")
+			sc.Quit()
 		})
 		cfg := fakeConfig()
 		cfg.DisableUTF8 = true
 		c := dialFake(t, srv, cfg)
-		require.NoError(t, c.ChangeDir(fakeTestCtx(t), "/dé"))
+		require.NoError(t, c.ChangeDir(fakeftp.Ctx(t), "/dé"))
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"FEAT\r\nCWD /dé\r\nQUIT\r\n", srv.transcript())
+		assert.Equal(t, loginLines+"FEAT\r\nCWD /dé\r\nQUIT\r\n", srv.Transcript())
 	})
 	t.Run("OPTS refused", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.login("u", "p")
-			sc.expect("FEAT\r\n")
-			sc.send(featUTF8)
-			sc.expect("OPTS UTF8 ON\r\n")
-			sc.send("501 no\r\n")
-			sc.expect("CWD /dé\r\n")
-			sc.send("250 ok\r\n")
-			sc.quit()
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Login("u", "p")
+			sc.Expect("FEAT\r\n")
+			sc.Send(featUTF8)
+			sc.Expect("OPTS UTF8 ON\r\n")
+			sc.Send("501 no\r\n")
+			sc.Expect("CWD /dé\r\n")
+			sc.Send("250 ok\r\n")
+			sc.Quit()
 		})
 		c := dialFake(t, srv, nil)
-		require.NoError(t, c.ChangeDir(fakeTestCtx(t), "/dé"))
+		require.NoError(t, c.ChangeDir(fakeftp.Ctx(t), "/dé"))
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"FEAT\r\nOPTS UTF8 ON\r\nCWD /dé\r\nQUIT\r\n", srv.transcript())
+		assert.Equal(t, loginLines+"FEAT\r\nOPTS UTF8 ON\r\nCWD /dé\r\nQUIT\r\n", srv.Transcript())
 	})
 	t.Run("Stat", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.login("u", "p")
-			sc.expect("FEAT\r\n")
-			sc.send(featUTF8)
-			sc.expect("OPTS UTF8 ON\r\n")
-			sc.send("200 ok\r\n")
-			sc.expect("MLST x.txt\r\n")
-			sc.send("250-Listing x.txt\r\n type=file;size=3;modify=20240102030405; /home/u/x.txt\r\n250 End\r\n")
-			sc.quit()
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Login("u", "p")
+			sc.Expect("FEAT\r\n")
+			sc.Send(featUTF8)
+			sc.Expect("OPTS UTF8 ON\r\n")
+			sc.Send("200 ok\r\n")
+			sc.Expect("MLST x.txt\r\n")
+			sc.Send("250-Listing x.txt\r\n type=file;size=3;modify=20240102030405; /home/u/x.txt\r\n250 End\r\n")
+			sc.Quit()
 		})
 		c := dialFake(t, srv, nil)
-		e, err := c.Stat(fakeTestCtx(t), "x.txt")
+		e, err := c.Stat(fakeftp.Ctx(t), "x.txt")
 		require.NoError(t, err)
 		assert.Equal(t, "x.txt", e.Name)
 		assert.Equal(t, EntryFile, e.Type)
 		assert.Equal(t, int64(3), e.Size)
 		assert.Equal(t, time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), e.ModTime)
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"FEAT\r\nOPTS UTF8 ON\r\nMLST x.txt\r\nQUIT\r\n", srv.transcript())
+		assert.Equal(t, loginLines+"FEAT\r\nOPTS UTF8 ON\r\nMLST x.txt\r\nQUIT\r\n", srv.Transcript())
 	})
 	t.Run("List", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.login("u", "p")
-			sc.expect("FEAT\r\n")
-			sc.send(featUTF8)
-			sc.expect("OPTS UTF8 ON\r\n")
-			sc.send("200 ok\r\n")
-			sc.expect("EPSV\r\n")
-			sc.epsv()
-			sc.expect("MLSD\r\n")
-			sc.acceptData()
-			sc.send("150 listing\r\n")
-			sc.writeData([]byte("type=cdir; .\r\ntype=file;size=3; a.txt\r\ntype=dir; sub\r\n"))
-			sc.closeData()
-			sc.send("226 done\r\n")
-			sc.quit()
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Login("u", "p")
+			sc.Expect("FEAT\r\n")
+			sc.Send(featUTF8)
+			sc.Expect("OPTS UTF8 ON\r\n")
+			sc.Send("200 ok\r\n")
+			sc.Expect("EPSV\r\n")
+			sc.EPSV()
+			sc.Expect("MLSD\r\n")
+			sc.AcceptData()
+			sc.Send("150 listing\r\n")
+			sc.WriteData([]byte("type=cdir; .\r\ntype=file;size=3; a.txt\r\ntype=dir; sub\r\n"))
+			sc.CloseData()
+			sc.Send("226 done\r\n")
+			sc.Quit()
 		})
 		c := dialFake(t, srv, nil)
-		entries, err := c.List(fakeTestCtx(t), "")
+		entries, err := c.List(fakeftp.Ctx(t), "")
 		require.NoError(t, err)
 		require.Len(t, entries, 2)
 		assert.Equal(t, "a.txt", entries[0].Name)
 		assert.Equal(t, "sub", entries[1].Name)
 		assert.Equal(t, EntryDir, entries[1].Type)
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"FEAT\r\nOPTS UTF8 ON\r\nEPSV\r\nMLSD\r\nQUIT\r\n", srv.transcript())
+		assert.Equal(t, loginLines+"FEAT\r\nOPTS UTF8 ON\r\nEPSV\r\nMLSD\r\nQUIT\r\n", srv.Transcript())
 	})
 }
 
 func TestTranscriptReplyTimeout(t *testing.T) {
 	for _, partial := range []string{"200-first line of a reply\r\n", "200 a line without its end"} {
 		t.Run(fmt.Sprintf("%q", partial), func(t *testing.T) {
-			srv := startFake(t, func(sc *fakeScript) {
-				sc.login("u", "p")
-				sc.expect("NOOP\r\n")
-				sc.send(partial)
-				sc.expectEOF()
+			srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+				sc.Login("u", "p")
+				sc.Expect("NOOP\r\n")
+				sc.Send(partial)
+				sc.ExpectEOF()
 			})
 			cfg := fakeConfig()
 			cfg.ReplyTimeout = 300 * time.Millisecond
 			c := dialFake(t, srv, cfg)
-			ctx := fakeTestCtx(t)
+			ctx := fakeftp.Ctx(t)
 			start := time.Now()
 			err := c.NoOp(ctx)
 			elapsed := time.Since(start)
@@ -937,7 +938,7 @@ func TestTranscriptReplyTimeout(t *testing.T) {
 			assert.GreaterOrEqual(t, elapsed, 250*time.Millisecond)
 			assert.Less(t, elapsed, 3*time.Second, "the reply timeout bounds the wait")
 			assert.ErrorIs(t, c.NoOp(ctx), ErrClosed)
-			assert.Equal(t, loginLines+"NOOP\r\n", srv.transcript())
+			assert.Equal(t, loginLines+"NOOP\r\n", srv.Transcript())
 		})
 	}
 }
@@ -958,14 +959,14 @@ func TestTranscriptHostileReplies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startFake(t, func(sc *fakeScript) {
-				sc.login("u", "p")
-				sc.expect("NOOP\r\n")
-				sc.sendLoose(tt.raw)
-				sc.expectEOF()
+			srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+				sc.Login("u", "p")
+				sc.Expect("NOOP\r\n")
+				sc.SendLoose(tt.raw)
+				sc.ExpectEOF()
 			})
 			c := dialFake(t, srv, nil)
-			ctx := fakeTestCtx(t)
+			ctx := fakeftp.Ctx(t)
 			start := time.Now()
 			err := c.NoOp(ctx)
 			var pe *ProtocolError
@@ -979,14 +980,14 @@ func TestTranscriptHostileReplies(t *testing.T) {
 	// in" reads as a login to one parser and as "230 logged" to another.
 	for _, nul := range []string{"230 logged\x00 in\r\n", "200-\x00\r\n200 end\r\n", "2\x0000 NUL in the code\r\n", "200-a\r\n\x00\x00\r\n200 end\r\n"} {
 		t.Run(fmt.Sprintf("NUL bytes %q", nul), func(t *testing.T) {
-			srv := startFake(t, func(sc *fakeScript) {
-				sc.login("u", "p")
-				sc.expect("NOOP\r\n")
-				sc.send(nul)
-				sc.expectEOF()
+			srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+				sc.Login("u", "p")
+				sc.Expect("NOOP\r\n")
+				sc.Send(nul)
+				sc.ExpectEOF()
 			})
 			c := dialFake(t, srv, nil)
-			ctx := fakeTestCtx(t)
+			ctx := fakeftp.Ctx(t)
 			err := c.NoOp(ctx)
 			var pe *ProtocolError
 			require.ErrorAs(t, err, &pe)
@@ -994,18 +995,18 @@ func TestTranscriptHostileReplies(t *testing.T) {
 		})
 	}
 	t.Run("NUL in the password reply", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.send("220 ready\r\n")
-			sc.expect("USER u\r\n")
-			sc.send("331 password\r\n")
-			sc.expect("PASS p\r\n")
-			sc.send("230 logged\x00 in\r\n")
-			sc.expectEOF()
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Send("220 ready\r\n")
+			sc.Expect("USER u\r\n")
+			sc.Send("331 password\r\n")
+			sc.Expect("PASS p\r\n")
+			sc.Send("230 logged\x00 in\r\n")
+			sc.ExpectEOF()
 		})
-		_, err := Dial(fakeTestCtx(t), srv.Addr, fakeConfig())
+		_, err := Dial(fakeftp.Ctx(t), srv.Addr, fakeConfig())
 		var pe *ProtocolError
 		require.ErrorAs(t, err, &pe)
-		srv.wait()
+		srv.Wait()
 	})
 }
 
@@ -1023,25 +1024,25 @@ func TestTranscriptAbortDownload(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startFake(t, func(sc *fakeScript) {
-				sc.login("u", "p")
-				sc.expect("TYPE I\r\n")
-				sc.send("200 ok\r\n")
-				sc.expect("EPSV\r\n")
-				sc.epsv()
-				sc.expect("RETR big\r\n")
-				sc.acceptData()
-				sc.send("150 Opening\r\n")
-				sc.writeData([]byte("0123456789abcdef"))
-				sc.expect("ABOR\r\n")
-				sc.send(tt.replies)
-				sc.closeData()
-				sc.expect("NOOP\r\n")
-				sc.send("200 still here\r\n")
-				sc.quit()
+			srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+				sc.Login("u", "p")
+				sc.Expect("TYPE I\r\n")
+				sc.Send("200 ok\r\n")
+				sc.Expect("EPSV\r\n")
+				sc.EPSV()
+				sc.Expect("RETR big\r\n")
+				sc.AcceptData()
+				sc.Send("150 Opening\r\n")
+				sc.WriteData([]byte("0123456789abcdef"))
+				sc.Expect("ABOR\r\n")
+				sc.Send(tt.replies)
+				sc.CloseData()
+				sc.Expect("NOOP\r\n")
+				sc.Send("200 still here\r\n")
+				sc.Quit()
 			})
 			c := dialFake(t, srv, nil)
-			ctx := fakeTestCtx(t)
+			ctx := fakeftp.Ctx(t)
 			r, err := c.Retrieve(ctx, "big")
 			require.NoError(t, err)
 			buf := make([]byte, 4)
@@ -1052,7 +1053,7 @@ func TestTranscriptAbortDownload(t *testing.T) {
 			require.NoError(t, r.Close(), "Close twice")
 			require.NoError(t, c.NoOp(ctx), "the Conn is usable after the abort")
 			require.NoError(t, c.Close())
-			assert.Equal(t, loginLines+"TYPE I\r\nEPSV\r\nRETR big\r\nABOR\r\nNOOP\r\nQUIT\r\n", srv.transcript())
+			assert.Equal(t, loginLines+"TYPE I\r\nEPSV\r\nRETR big\r\nABOR\r\nNOOP\r\nQUIT\r\n", srv.Transcript())
 		})
 	}
 }
@@ -1079,24 +1080,24 @@ func TestTranscriptTruncatedDownload(t *testing.T) {
 	for _, code := range []int{426, 451} {
 		for _, rd := range readers {
 			t.Run(fmt.Sprintf("%d/%s", code, rd.name), func(t *testing.T) {
-				srv := startFake(t, func(sc *fakeScript) {
-					sc.login("u", "p")
-					sc.expect("TYPE I\r\n")
-					sc.send("200 ok\r\n")
-					sc.expect("EPSV\r\n")
-					sc.epsv()
-					sc.expect("RETR f\r\n")
-					sc.acceptData()
-					sc.send("150 Opening\r\n")
-					sc.writeData([]byte("partial"))
-					sc.closeData()
-					sc.send(fmt.Sprintf("%d Connection closed; transfer aborted\r\n", code))
-					sc.expect("NOOP\r\n")
-					sc.send("200 ok\r\n")
-					sc.quit()
+				srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+					sc.Login("u", "p")
+					sc.Expect("TYPE I\r\n")
+					sc.Send("200 ok\r\n")
+					sc.Expect("EPSV\r\n")
+					sc.EPSV()
+					sc.Expect("RETR f\r\n")
+					sc.AcceptData()
+					sc.Send("150 Opening\r\n")
+					sc.WriteData([]byte("partial"))
+					sc.CloseData()
+					sc.Send(fmt.Sprintf("%d Connection closed; transfer aborted\r\n", code))
+					sc.Expect("NOOP\r\n")
+					sc.Send("200 ok\r\n")
+					sc.Quit()
 				})
 				c := dialFake(t, srv, nil)
-				ctx := fakeTestCtx(t)
+				ctx := fakeftp.Ctx(t)
 				r, err := c.Retrieve(ctx, "f")
 				require.NoError(t, err)
 				got, err := rd.read(r)
@@ -1115,7 +1116,7 @@ func TestTranscriptTruncatedDownload(t *testing.T) {
 				assert.Equal(t, code, fe.Code)
 				require.NoError(t, c.NoOp(ctx))
 				require.NoError(t, c.Close())
-				assert.Equal(t, loginLines+"TYPE I\r\nEPSV\r\nRETR f\r\nNOOP\r\nQUIT\r\n", srv.transcript())
+				assert.Equal(t, loginLines+"TYPE I\r\nEPSV\r\nRETR f\r\nNOOP\r\nQUIT\r\n", srv.Transcript())
 			})
 		}
 	}
@@ -1139,26 +1140,26 @@ func (f *failingReader) Read(p []byte) (int, error) {
 var errSourceBroken = errors.New("test: the source broke")
 
 func TestTranscriptUploadSourceError(t *testing.T) {
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.login("u", "p")
-		sc.expect("TYPE I\r\n")
-		sc.send("200 ok\r\n")
-		sc.expect("EPSV\r\n")
-		sc.epsv()
-		sc.expect("STOR up\r\n")
-		sc.acceptData()
-		sc.send("150 Ok to send data\r\n")
-		sc.readDataAll()
-		sc.expect("ABOR\r\n")
-		sc.send("426 Transfer aborted\r\n226 ABOR successful\r\n")
-		sc.expect("NOOP\r\n")
-		sc.send("200 ok\r\n")
-		sc.quit()
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
+		sc.Expect("TYPE I\r\n")
+		sc.Send("200 ok\r\n")
+		sc.Expect("EPSV\r\n")
+		sc.EPSV()
+		sc.Expect("STOR up\r\n")
+		sc.AcceptData()
+		sc.Send("150 Ok to send data\r\n")
+		sc.ReadDataAll()
+		sc.Expect("ABOR\r\n")
+		sc.Send("426 Transfer aborted\r\n226 ABOR successful\r\n")
+		sc.Expect("NOOP\r\n")
+		sc.Send("200 ok\r\n")
+		sc.Quit()
 	})
 	cfg := fakeConfig()
 	cfg.ReplyTimeout = 2 * time.Second // a missing ABOR must not cost the full default
 	c := dialFake(t, srv, cfg)
-	ctx := fakeTestCtx(t)
+	ctx := fakeftp.Ctx(t)
 	n, err := c.Store(ctx, "up", &failingReader{data: []byte("abc"), err: errSourceBroken})
 	var se *SourceError
 	require.ErrorAs(t, err, &se, "got %v", err)
@@ -1167,62 +1168,62 @@ func TestTranscriptUploadSourceError(t *testing.T) {
 	assert.Equal(t, int64(3), n)
 	require.NoError(t, c.NoOp(ctx))
 	require.NoError(t, c.Close())
-	assert.Equal(t, loginLines+"TYPE I\r\nEPSV\r\nSTOR up\r\nABOR\r\nNOOP\r\nQUIT\r\n", srv.transcript())
-	assert.Equal(t, "abc", string(srv.upload(0)))
+	assert.Equal(t, loginLines+"TYPE I\r\nEPSV\r\nSTOR up\r\nABOR\r\nNOOP\r\nQUIT\r\n", srv.Transcript())
+	assert.Equal(t, "abc", string(srv.Upload(0)))
 }
 
 func TestTranscriptUpload(t *testing.T) {
 	data := bytes.Repeat([]byte("upload "), 10000)
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.login("u", "p")
-		sc.expect("TYPE I\r\n")
-		sc.send("200 ok\r\n")
-		sc.expect("EPSV\r\n")
-		sc.epsv()
-		sc.expect("STOR up\r\n")
-		sc.acceptData()
-		sc.send("150 Ok to send data\r\n")
-		sc.readDataAll()
-		sc.send("226 stored\r\n")
-		sc.quit()
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
+		sc.Expect("TYPE I\r\n")
+		sc.Send("200 ok\r\n")
+		sc.Expect("EPSV\r\n")
+		sc.EPSV()
+		sc.Expect("STOR up\r\n")
+		sc.AcceptData()
+		sc.Send("150 Ok to send data\r\n")
+		sc.ReadDataAll()
+		sc.Send("226 stored\r\n")
+		sc.Quit()
 	})
 	c := dialFake(t, srv, nil)
-	n, err := c.Store(fakeTestCtx(t), "up", bytes.NewReader(data))
+	n, err := c.Store(fakeftp.Ctx(t), "up", bytes.NewReader(data))
 	require.NoError(t, err)
 	assert.Equal(t, int64(len(data)), n)
 	require.NoError(t, c.Close())
-	assert.Equal(t, loginLines+"TYPE I\r\nEPSV\r\nSTOR up\r\nQUIT\r\n", srv.transcript())
-	assert.Equal(t, data, srv.upload(0))
+	assert.Equal(t, loginLines+"TYPE I\r\nEPSV\r\nSTOR up\r\nQUIT\r\n", srv.Transcript())
+	assert.Equal(t, data, srv.Upload(0))
 }
 
 func TestTranscriptUploadRefused(t *testing.T) {
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.login("u", "p")
-		sc.expect("TYPE I\r\n")
-		sc.send("200 ok\r\n")
-		sc.expect("EPSV\r\n")
-		sc.epsv()
-		sc.expect("STOR up\r\n")
-		sc.acceptData()
-		sc.send("150 Ok to send data\r\n")
-		sc.readDataAll()
-		sc.send("552 Exceeded storage allocation\r\n")
-		sc.quit()
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
+		sc.Expect("TYPE I\r\n")
+		sc.Send("200 ok\r\n")
+		sc.Expect("EPSV\r\n")
+		sc.EPSV()
+		sc.Expect("STOR up\r\n")
+		sc.AcceptData()
+		sc.Send("150 Ok to send data\r\n")
+		sc.ReadDataAll()
+		sc.Send("552 Exceeded storage allocation\r\n")
+		sc.Quit()
 	})
 	c := dialFake(t, srv, nil)
-	_, err := c.Store(fakeTestCtx(t), "up", strings.NewReader("data"))
+	_, err := c.Store(fakeftp.Ctx(t), "up", strings.NewReader("data"))
 	var fe *Error
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, 552, fe.Code)
 	require.NoError(t, c.Close())
-	assert.Equal(t, "data", string(srv.upload(0)))
+	assert.Equal(t, "data", string(srv.Upload(0)))
 }
 
 func TestTranscriptContextCancel(t *testing.T) {
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.login("u", "p")
-		sc.expect("NOOP\r\n")
-		sc.expectEOF() // no answer: the client must give up on its own
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
+		sc.Expect("NOOP\r\n")
+		sc.ExpectEOF() // no answer: the client must give up on its own
 	})
 	cfg := fakeConfig()
 	cfg.ReplyTimeout = 10 * time.Second
@@ -1236,23 +1237,23 @@ func TestTranscriptContextCancel(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Less(t, elapsed, 2*time.Second, "cancellation must not wait for the reply timeout")
 	assert.ErrorIs(t, c.NoOp(context.Background()), ErrClosed)
-	assert.Equal(t, loginLines+"NOOP\r\n", srv.transcript())
+	assert.Equal(t, loginLines+"NOOP\r\n", srv.Transcript())
 }
 
 func TestTranscriptContextAlreadyCancelled(t *testing.T) {
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.login("u", "p")
-		sc.expect("NOOP\r\n")
-		sc.send("200 ok\r\n")
-		sc.quit()
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
+		sc.Expect("NOOP\r\n")
+		sc.Send("200 ok\r\n")
+		sc.Quit()
 	})
 	c := dialFake(t, srv, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	require.ErrorIs(t, c.NoOp(ctx), context.Canceled)
-	require.NoError(t, c.NoOp(fakeTestCtx(t)), "nothing was sent, the Conn is still usable")
+	require.NoError(t, c.NoOp(fakeftp.Ctx(t)), "nothing was sent, the Conn is still usable")
 	require.NoError(t, c.Close())
-	assert.Equal(t, loginLines+"NOOP\r\nQUIT\r\n", srv.transcript())
+	assert.Equal(t, loginLines+"NOOP\r\nQUIT\r\n", srv.Transcript())
 }
 
 // lockedBuffer is a bytes.Buffer safe for concurrent writers.
@@ -1276,21 +1277,21 @@ func (b *lockedBuffer) String() string {
 func TestTranscriptPasswordNeverLogged(t *testing.T) {
 	const secret = "s3cr3t-Pw"
 	var logBuf lockedBuffer
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.login("u", secret)
-		sc.expect("PASS " + secret + "\r\n")
-		sc.send("503 already logged in\r\n")
-		sc.quit()
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Login("u", secret)
+		sc.Expect("PASS " + secret + "\r\n")
+		sc.Send("503 already logged in\r\n")
+		sc.Quit()
 	})
 	cfg := fakeConfig()
 	cfg.Password = secret
 	cfg.Logger = slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c := dialFake(t, srv, cfg)
-	r, err := c.Quote(fakeTestCtx(t), "PASS "+secret)
+	r, err := c.Quote(fakeftp.Ctx(t), "PASS "+secret)
 	require.NoError(t, err)
 	assert.Equal(t, 503, r.Code)
 	require.NoError(t, c.Close())
-	srv.wait()
+	srv.Wait()
 	log := logBuf.String()
 	assert.Contains(t, log, "USER u", "the dialogue is logged")
 	assert.Contains(t, log, "PASS ****")
@@ -1301,42 +1302,42 @@ func TestTranscriptPasswordNeverLogged(t *testing.T) {
 func TestTranscriptPasswordNotInErrors(t *testing.T) {
 	t.Run("rejected", func(t *testing.T) {
 		const secret = "s3cr3t-Pw"
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.send("220 hi\r\n")
-			sc.expect("USER u\r\n")
-			sc.send("331 password\r\n")
-			sc.expect("PASS " + secret + "\r\n")
-			sc.send("530 Login incorrect\r\n")
-			sc.expectEOF()
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Send("220 hi\r\n")
+			sc.Expect("USER u\r\n")
+			sc.Send("331 password\r\n")
+			sc.Expect("PASS " + secret + "\r\n")
+			sc.Send("530 Login incorrect\r\n")
+			sc.ExpectEOF()
 		})
 		cfg := fakeConfig()
 		cfg.Password = secret
-		_, err := Dial(fakeTestCtx(t), srv.Addr, cfg)
+		_, err := Dial(fakeftp.Ctx(t), srv.Addr, cfg)
 		require.Error(t, err)
 		assert.NotContains(t, err.Error(), "s3cr3t")
 		assert.Contains(t, err.Error(), "PASS ****")
 	})
 	t.Run("invalid", func(t *testing.T) {
 		const secret = "s3cr3t\nPw"
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.send("220 hi\r\n")
-			sc.expect("USER u\r\n")
-			sc.send("331 password\r\n")
-			sc.expectEOF()
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Send("220 hi\r\n")
+			sc.Expect("USER u\r\n")
+			sc.Send("331 password\r\n")
+			sc.ExpectEOF()
 		})
 		cfg := fakeConfig()
 		cfg.Password = secret
-		_, err := Dial(fakeTestCtx(t), srv.Addr, cfg)
+		_, err := Dial(fakeftp.Ctx(t), srv.Addr, cfg)
 		require.ErrorIs(t, err, ErrInvalidArgument)
 		assert.NotContains(t, err.Error(), "s3cr3t", "a rejected password must not appear in the error")
 	})
 	t.Run("Quote PASS invalid", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.login("u", "p")
-			sc.quit()
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Login("u", "p")
+			sc.Quit()
 		})
 		c := dialFake(t, srv, nil)
-		_, err := c.Quote(fakeTestCtx(t), "PASS s3cr3t\x00")
+		_, err := c.Quote(fakeftp.Ctx(t), "PASS s3cr3t\x00")
 		require.ErrorIs(t, err, ErrInvalidArgument)
 		assert.NotContains(t, err.Error(), "s3cr3t", "a rejected password must not appear in the error")
 	})
@@ -1354,80 +1355,80 @@ func TestTranscriptStoreUnique(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startFake(t, func(sc *fakeScript) {
-				sc.login("u", "p")
-				sc.expect("TYPE I\r\n")
-				sc.send("200 ok\r\n")
-				sc.expect("EPSV\r\n")
-				sc.epsv()
-				sc.expect("STOU\r\n")
-				sc.acceptData()
-				sc.send(tt.prelim)
-				sc.readDataAll()
-				sc.send("226 Transfer complete\r\n")
-				sc.quit()
+			srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+				sc.Login("u", "p")
+				sc.Expect("TYPE I\r\n")
+				sc.Send("200 ok\r\n")
+				sc.Expect("EPSV\r\n")
+				sc.EPSV()
+				sc.Expect("STOU\r\n")
+				sc.AcceptData()
+				sc.Send(tt.prelim)
+				sc.ReadDataAll()
+				sc.Send("226 Transfer complete\r\n")
+				sc.Quit()
 			})
 			c := dialFake(t, srv, nil)
-			name, n, err := c.StoreUnique(fakeTestCtx(t), strings.NewReader("unique data"))
+			name, n, err := c.StoreUnique(fakeftp.Ctx(t), strings.NewReader("unique data"))
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, name)
 			assert.Equal(t, int64(11), n)
 			require.NoError(t, c.Close())
-			assert.Equal(t, loginLines+"TYPE I\r\nEPSV\r\nSTOU\r\nQUIT\r\n", srv.transcript())
-			assert.Equal(t, "unique data", string(srv.upload(0)))
+			assert.Equal(t, loginLines+"TYPE I\r\nEPSV\r\nSTOU\r\nQUIT\r\n", srv.Transcript())
+			assert.Equal(t, "unique data", string(srv.Upload(0)))
 		})
 	}
 }
 
 func TestTranscriptActive(t *testing.T) {
-	activeRetrieve := func(sc *fakeScript, name, content string) {
-		sc.expect("RETR " + name + "\r\n")
-		sc.send("150 Opening data connection\r\n")
-		sc.connectData()
-		sc.writeData([]byte(content))
-		sc.closeData()
-		sc.send("226 done\r\n")
+	activeRetrieve := func(sc *fakeftp.Script, name, content string) {
+		sc.Expect("RETR " + name + "\r\n")
+		sc.Send("150 Opening data connection\r\n")
+		sc.ConnectData()
+		sc.WriteData([]byte(content))
+		sc.CloseData()
+		sc.Send("226 done\r\n")
 	}
 	t.Run("EPRT", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.login("u", "p")
-			sc.expect("TYPE I\r\n")
-			sc.send("200 ok\r\n")
-			sc.expectActive("EPRT", "200 EPRT ok\r\n")
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Login("u", "p")
+			sc.Expect("TYPE I\r\n")
+			sc.Send("200 ok\r\n")
+			sc.ExpectActive("EPRT", "200 EPRT ok\r\n")
 			activeRetrieve(sc, "f", "active data")
-			sc.quit()
+			sc.Quit()
 		})
 		cfg := fakeConfig()
 		cfg.Active = &ActiveConfig{AcceptTimeout: 5 * time.Second}
 		c := dialFake(t, srv, cfg)
-		assert.Equal(t, "active data", string(retrieveAll(t, fakeTestCtx(t), c, "f")))
+		assert.Equal(t, "active data", string(retrieveAll(t, fakeftp.Ctx(t), c, "f")))
 		require.NoError(t, c.Close())
-		lines := commandLines(srv.transcript())
+		lines := fakeftp.Lines(srv.Transcript())
 		require.Len(t, lines, 6, "%q", lines)
 		assert.Equal(t, []string{"USER u", "PASS p", "TYPE I"}, lines[:3])
 		assert.Regexp(t, `^EPRT \|1\|127\.0\.0\.1\|[1-9][0-9]*\|$`, lines[3])
 		assert.Equal(t, []string{"RETR f", "QUIT"}, lines[4:])
 	})
 	t.Run("PORT after EPRT 500", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.login("u", "p")
-			sc.expect("TYPE I\r\n")
-			sc.send("200 ok\r\n")
-			sc.expectActive("EPRT", "500 EPRT not understood\r\n")
-			sc.expectActive("PORT", "200 PORT ok\r\n")
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Login("u", "p")
+			sc.Expect("TYPE I\r\n")
+			sc.Send("200 ok\r\n")
+			sc.ExpectActive("EPRT", "500 EPRT not understood\r\n")
+			sc.ExpectActive("PORT", "200 PORT ok\r\n")
 			activeRetrieve(sc, "a", "first")
-			sc.expectActive("PORT", "200 PORT ok\r\n") // remembered: no second EPRT
+			sc.ExpectActive("PORT", "200 PORT ok\r\n") // remembered: no second EPRT
 			activeRetrieve(sc, "b", "second")
-			sc.quit()
+			sc.Quit()
 		})
 		cfg := fakeConfig()
 		cfg.Active = &ActiveConfig{AcceptTimeout: 5 * time.Second}
 		c := dialFake(t, srv, cfg)
-		ctx := fakeTestCtx(t)
+		ctx := fakeftp.Ctx(t)
 		assert.Equal(t, "first", string(retrieveAll(t, ctx, c, "a")))
 		assert.Equal(t, "second", string(retrieveAll(t, ctx, c, "b")))
 		require.NoError(t, c.Close())
-		lines := commandLines(srv.transcript())
+		lines := fakeftp.Lines(srv.Transcript())
 		require.Len(t, lines, 9, "%q", lines)
 		assert.Regexp(t, `^EPRT \|1\|127\.0\.0\.1\|[0-9]+\|$`, lines[3])
 		assert.Regexp(t, `^PORT 127,0,0,1,[0-9]+,[0-9]+$`, lines[4])
@@ -1436,25 +1437,25 @@ func TestTranscriptActive(t *testing.T) {
 		assert.Equal(t, []string{"RETR b", "QUIT"}, lines[7:])
 	})
 	t.Run("foreign data connection refused", func(t *testing.T) {
-		srv := startFake(t, func(sc *fakeScript) {
-			sc.login("u", "p")
-			sc.expect("TYPE I\r\n")
-			sc.send("200 ok\r\n")
-			sc.expectActive("EPRT", "200 EPRT ok\r\n")
-			sc.expect("RETR f\r\n")
-			sc.send("150 Opening data connection\r\n")
-			sc.connectDataFrom("127.0.0.2")
-			sc.writeData([]byte("from a third host"))
-			sc.expect("ABOR\r\n")
-			sc.send("426 aborted\r\n226 ABOR ok\r\n")
-			sc.expect("NOOP\r\n")
-			sc.send("200 ok\r\n")
-			sc.quit()
+		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+			sc.Login("u", "p")
+			sc.Expect("TYPE I\r\n")
+			sc.Send("200 ok\r\n")
+			sc.ExpectActive("EPRT", "200 EPRT ok\r\n")
+			sc.Expect("RETR f\r\n")
+			sc.Send("150 Opening data connection\r\n")
+			sc.ConnectDataFrom("127.0.0.2")
+			sc.WriteData([]byte("from a third host"))
+			sc.Expect("ABOR\r\n")
+			sc.Send("426 aborted\r\n226 ABOR ok\r\n")
+			sc.Expect("NOOP\r\n")
+			sc.Send("200 ok\r\n")
+			sc.Quit()
 		})
 		cfg := fakeConfig()
 		cfg.Active = &ActiveConfig{AcceptTimeout: 300 * time.Millisecond}
 		c := dialFake(t, srv, cfg)
-		ctx := fakeTestCtx(t)
+		ctx := fakeftp.Ctx(t)
 		start := time.Now()
 		r, err := c.Retrieve(ctx, "f")
 		if r != nil {
@@ -1467,7 +1468,7 @@ func TestTranscriptActive(t *testing.T) {
 		assert.Less(t, time.Since(start), 3*time.Second)
 		require.NoError(t, c.NoOp(ctx))
 		require.NoError(t, c.Close())
-		lines := commandLines(srv.transcript())
+		lines := fakeftp.Lines(srv.Transcript())
 		require.Len(t, lines, 8, "%q", lines)
 		assert.Equal(t, []string{"RETR f", "ABOR", "NOOP", "QUIT"}, lines[4:])
 	})

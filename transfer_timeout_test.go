@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed362563c3/ftp/internal/fakeftp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -18,28 +19,28 @@ import (
 func TestDataTimeoutOnStalledDownload(t *testing.T) {
 	for _, sink := range []string{"read", "file"} {
 		t.Run(sink, func(t *testing.T) {
-			srv := startFake(t, func(sc *fakeScript) {
-				sc.login("u", "p")
-				sc.expect("TYPE I\r\n")
-				sc.send("200 ok\r\n")
-				sc.expect("EPSV\r\n")
-				sc.epsv()
-				sc.expect("RETR f\r\n")
-				sc.acceptData()
-				sc.send("150 here it comes\r\n")
-				sc.writeData(bytes.Repeat([]byte("x"), 1000))
+			srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+				sc.Login("u", "p")
+				sc.Expect("TYPE I\r\n")
+				sc.Send("200 ok\r\n")
+				sc.Expect("EPSV\r\n")
+				sc.EPSV()
+				sc.Expect("RETR f\r\n")
+				sc.AcceptData()
+				sc.Send("150 here it comes\r\n")
+				sc.WriteData(bytes.Repeat([]byte("x"), 1000))
 				// ... and then nothing, with the connection open.
-				sc.expect("ABOR\r\n")
-				sc.send("426 aborted\r\n226 abort ok\r\n")
-				sc.closeData()
-				sc.expect("NOOP\r\n")
-				sc.send("200 ok\r\n")
-				sc.quit()
+				sc.Expect("ABOR\r\n")
+				sc.Send("426 aborted\r\n226 abort ok\r\n")
+				sc.CloseData()
+				sc.Expect("NOOP\r\n")
+				sc.Send("200 ok\r\n")
+				sc.Quit()
 			})
 			cfg := fakeConfig()
 			cfg.DataTimeout = 200 * time.Millisecond
 			c := dialFake(t, srv, cfg)
-			ctx := fakeTestCtx(t)
+			ctx := fakeftp.Ctx(t)
 			r, err := c.Retrieve(ctx, "f")
 			require.NoError(t, err)
 			start := time.Now()
@@ -69,35 +70,35 @@ func TestDataTimeoutOnStalledDownload(t *testing.T) {
 // over PASV and remembers.
 func TestEPSVUnreachableFallsBackToPASV(t *testing.T) {
 	content := []byte("through PASV")
-	srv := startFake(t, func(sc *fakeScript) {
-		sc.login("u", "p")
-		sc.expect("TYPE I\r\n")
-		sc.send("200 ok\r\n")
-		sc.expect("EPSV\r\n")
-		sc.send("229 Entering Extended Passive Mode (|||1|)\r\n") // nothing listens on port 1
-		sc.expect("RETR f\r\n")
-		sc.expect("ABOR\r\n")
-		sc.send("425 no data connection\r\n225 ABOR ok\r\n")
-		sc.expect("PASV\r\n")
-		sc.pasv()
-		sc.expect("RETR f\r\n")
-		sc.acceptData()
-		sc.send("150 ok\r\n")
-		sc.writeData(content)
-		sc.closeData()
-		sc.send("226 done\r\n")
-		sc.expect("PASV\r\n") // remembered: no EPSV this time
-		sc.pasv()
-		sc.expect("RETR f\r\n")
-		sc.acceptData()
-		sc.send("150 ok\r\n")
-		sc.writeData(content)
-		sc.closeData()
-		sc.send("226 done\r\n")
-		sc.quit()
+	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
+		sc.Login("u", "p")
+		sc.Expect("TYPE I\r\n")
+		sc.Send("200 ok\r\n")
+		sc.Expect("EPSV\r\n")
+		sc.Send("229 Entering Extended Passive Mode (|||1|)\r\n") // nothing listens on port 1
+		sc.Expect("RETR f\r\n")
+		sc.Expect("ABOR\r\n")
+		sc.Send("425 no data connection\r\n225 ABOR ok\r\n")
+		sc.Expect("PASV\r\n")
+		sc.PASV()
+		sc.Expect("RETR f\r\n")
+		sc.AcceptData()
+		sc.Send("150 ok\r\n")
+		sc.WriteData(content)
+		sc.CloseData()
+		sc.Send("226 done\r\n")
+		sc.Expect("PASV\r\n") // remembered: no EPSV this time
+		sc.PASV()
+		sc.Expect("RETR f\r\n")
+		sc.AcceptData()
+		sc.Send("150 ok\r\n")
+		sc.WriteData(content)
+		sc.CloseData()
+		sc.Send("226 done\r\n")
+		sc.Quit()
 	})
 	c := dialFake(t, srv, nil)
-	ctx := fakeTestCtx(t)
+	ctx := fakeftp.Ctx(t)
 	for range 2 {
 		r, err := c.Retrieve(ctx, "f")
 		require.NoError(t, err)
