@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"time"
 
 	ftpserver "github.com/fclairamb/ftpserverlib"
 	"github.com/spf13/afero"
@@ -45,13 +46,17 @@ type Server struct {
 	tempDir bool
 	opts    Options
 
-	mu      sync.Mutex
-	clients int
+	mu       sync.Mutex
+	clients  int
+	sessions map[ftpserver.ClientContext]struct{} // control connections open now
+	left     chan struct{}                        // signalled when a session ends
+	closing  bool                                 // CloseClients was called: refuse newcomers
 }
 
 // Start listens and serves in the background until Close.
 func Start(opts Options) (*Server, error) {
-	s := &Server{opts: opts, Root: opts.Root, done: make(chan error, 1)}
+	s := &Server{opts: opts, Root: opts.Root, done: make(chan error, 1),
+		sessions: make(map[ftpserver.ClientContext]struct{}), left: make(chan struct{}, 1)}
 	if s.Root == "" {
 		dir, err := os.MkdirTemp("", "ftp-embedded-*")
 		if err != nil {
@@ -94,6 +99,41 @@ func (s *Server) Clients() int {
 	return s.clients
 }
 
+// CloseClients refuses control connections from now on, closes those still
+// open with their data connections, and waits, at most wait, for their
+// command loops to end. It reports whether they all did. A transfer runs on
+// a goroutine of its own: one stuck in a wrapped file system ends only when
+// that file system lets it. Close does not call CloseClients.
+func (s *Server) CloseClients(wait time.Duration) bool {
+	s.mu.Lock()
+	s.closing = true
+	open := make([]ftpserver.ClientContext, 0, len(s.sessions))
+	for cc := range s.sessions {
+		open = append(open, cc)
+	}
+	s.mu.Unlock()
+	for _, cc := range open {
+		// Close takes the session's transfer lock, which a passive
+		// transfer holds while it waits for its data connection.
+		go cc.Close()
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		n := len(s.sessions)
+		s.mu.Unlock()
+		if n == 0 {
+			return true
+		}
+		select {
+		case <-s.left:
+		case <-timer.C:
+			return false
+		}
+	}
+}
+
 // Close stops the server and removes a temporary root.
 func (s *Server) Close() error {
 	err := s.srv.Stop()
@@ -130,16 +170,31 @@ func (d *driver) GetSettings() (*ftpserver.Settings, error) {
 	}, nil
 }
 
-func (d *driver) ClientConnected(ftpserver.ClientContext) (string, error) {
+func (d *driver) ClientConnected(cc ftpserver.ClientContext) (string, error) {
 	d.s.mu.Lock()
+	defer d.s.mu.Unlock()
+	if d.s.closing {
+		return "server closing", errClosing
+	}
 	d.s.clients++
-	d.s.mu.Unlock()
+	d.s.sessions[cc] = struct{}{}
 	return "embedded test server", nil
 }
 
-func (d *driver) ClientDisconnected(ftpserver.ClientContext) {}
+func (d *driver) ClientDisconnected(cc ftpserver.ClientContext) {
+	d.s.mu.Lock()
+	delete(d.s.sessions, cc)
+	d.s.mu.Unlock()
+	select {
+	case d.s.left <- struct{}{}:
+	default:
+	}
+}
 
-var errAuth = errors.New("bad user or password")
+var (
+	errAuth    = errors.New("bad user or password")
+	errClosing = errors.New("server closing")
+)
 
 func (d *driver) AuthUser(_ ftpserver.ClientContext, user, pass string) (ftpserver.ClientDriver, error) {
 	if d.s.opts.User != "" && (user != d.s.opts.User || pass != d.s.opts.Password) {
