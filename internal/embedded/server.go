@@ -48,7 +48,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	clients  int
-	sessions map[ftpserver.ClientContext]struct{} // control connections open now
+	conns    map[*trackedConn]struct{}            // control connections not yet closed
+	sessions map[ftpserver.ClientContext]struct{} // sessions whose command loop runs
 	left     chan struct{}                        // signalled when a session ends
 	closing  bool                                 // CloseClients was called: refuse newcomers
 }
@@ -56,7 +57,8 @@ type Server struct {
 // Start listens and serves in the background until Close.
 func Start(opts Options) (*Server, error) {
 	s := &Server{opts: opts, Root: opts.Root, done: make(chan error, 1),
-		sessions: make(map[ftpserver.ClientContext]struct{}), left: make(chan struct{}, 1)}
+		conns: make(map[*trackedConn]struct{}), sessions: make(map[ftpserver.ClientContext]struct{}),
+		left: make(chan struct{}, 1)}
 	if s.Root == "" {
 		dir, err := os.MkdirTemp("", "ftp-embedded-*")
 		if err != nil {
@@ -74,6 +76,7 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.Addr = l.Addr().String()
+	l = trackingListener{l, s}
 	if opts.TLSRequired == ftpserver.ImplicitEncryption && opts.TLS != nil {
 		l = tls.NewListener(l, opts.TLS)
 	}
@@ -100,22 +103,23 @@ func (s *Server) Clients() int {
 }
 
 // CloseClients refuses control connections from now on, closes those still
-// open with their data connections, and waits, at most wait, for their
-// command loops to end. It reports whether they all did. A transfer runs on
-// a goroutine of its own: one stuck in a wrapped file system ends only when
-// that file system lets it. Close does not call CloseClients.
+// open, and waits, at most wait, for their sessions to end; a session ending
+// closes its data connection. It reports whether they all ended. A transfer
+// runs on a goroutine of its own: one stuck in a wrapped file system goes on
+// until that file system lets it. Close does not call CloseClients.
 func (s *Server) CloseClients(wait time.Duration) bool {
 	s.mu.Lock()
 	s.closing = true
-	open := make([]ftpserver.ClientContext, 0, len(s.sessions))
-	for cc := range s.sessions {
-		open = append(open, cc)
+	open := make([]net.Conn, 0, len(s.conns))
+	for c := range s.conns {
+		open = append(open, c.Conn)
 	}
 	s.mu.Unlock()
-	for _, cc := range open {
-		// Close takes the session's transfer lock, which a passive
-		// transfer holds while it waits for its data connection.
-		go cc.Close()
+	// The sockets are closed under ftpserverlib rather than through
+	// ClientContext.Close, which races with the session's own ending. The
+	// session then fails to read, and on its way out closes its transfer.
+	for _, c := range open {
+		c.Close()
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
@@ -146,6 +150,38 @@ func (s *Server) cleanup() {
 	if s.tempDir {
 		os.RemoveAll(s.Root)
 	}
+}
+
+// trackingListener records the control connections it accepts, so that
+// CloseClients can close them.
+type trackingListener struct {
+	net.Listener
+	s *Server
+}
+
+func (l trackingListener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	c := &trackedConn{Conn: nc, s: l.s}
+	l.s.mu.Lock()
+	l.s.conns[c] = struct{}{}
+	l.s.mu.Unlock()
+	return c, nil
+}
+
+// trackedConn is a control connection that leaves Server.conns on Close.
+type trackedConn struct {
+	net.Conn
+	s *Server
+}
+
+func (c *trackedConn) Close() error {
+	c.s.mu.Lock()
+	delete(c.s.conns, c)
+	c.s.mu.Unlock()
+	return c.Conn.Close()
 }
 
 // driver implements ftpserver.MainDriver.
