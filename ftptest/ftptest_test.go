@@ -446,3 +446,6 @@ func TestStartErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestPublishExample runs the test shown in ExampleNewServer.
+func TestPublishExample(t *testing.T) { testPublish(t) }
