@@ -21,8 +21,8 @@
 // a test that passes here may still fail against one of those. In
 // particular: it has one account and no permissions (files belong to the
 // test process); LIST lines are in the "ls -l" style with owner and group
-// "ftp"; STOU, CCC and HOST are answered with 502; replies are never split
-// or delayed; and the passive data ports listen on every interface, though
-// they accept only the control connection's peer. Options.WrapFS makes a
-// server that misbehaves on purpose.
+// "ftp"; STOU, CCC and HOST are answered with 502; and the passive data
+// ports listen on every interface, though they accept only the control
+// connection's peer. Options.WrapFS makes a server that misbehaves on
+// purpose.
 package ftptest
