@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"time"
 
 	ftpserver "github.com/fclairamb/ftpserverlib"
 	"github.com/spf13/afero"
@@ -45,13 +46,19 @@ type Server struct {
 	tempDir bool
 	opts    Options
 
-	mu      sync.Mutex
-	clients int
+	mu       sync.Mutex
+	clients  int
+	conns    map[*trackedConn]struct{}            // control connections not yet closed
+	sessions map[ftpserver.ClientContext]struct{} // sessions whose command loop runs
+	left     chan struct{}                        // signalled when a session ends
+	closing  bool                                 // CloseClients was called: refuse newcomers
 }
 
 // Start listens and serves in the background until Close.
 func Start(opts Options) (*Server, error) {
-	s := &Server{opts: opts, Root: opts.Root, done: make(chan error, 1)}
+	s := &Server{opts: opts, Root: opts.Root, done: make(chan error, 1),
+		conns: make(map[*trackedConn]struct{}), sessions: make(map[ftpserver.ClientContext]struct{}),
+		left: make(chan struct{}, 1)}
 	if s.Root == "" {
 		dir, err := os.MkdirTemp("", "ftp-embedded-*")
 		if err != nil {
@@ -69,6 +76,7 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.Addr = l.Addr().String()
+	l = trackingListener{l, s}
 	if opts.TLSRequired == ftpserver.ImplicitEncryption && opts.TLS != nil {
 		l = tls.NewListener(l, opts.TLS)
 	}
@@ -94,6 +102,42 @@ func (s *Server) Clients() int {
 	return s.clients
 }
 
+// CloseClients refuses control connections from now on, closes those still
+// open, and waits, at most wait, for their sessions to end; a session ending
+// closes its data connection. It reports whether they all ended. A transfer
+// runs on a goroutine of its own: one stuck in a wrapped file system goes on
+// until that file system lets it. Close does not call CloseClients.
+func (s *Server) CloseClients(wait time.Duration) bool {
+	s.mu.Lock()
+	s.closing = true
+	open := make([]net.Conn, 0, len(s.conns))
+	for c := range s.conns {
+		open = append(open, c.Conn)
+	}
+	s.mu.Unlock()
+	// The sockets are closed under ftpserverlib rather than through
+	// ClientContext.Close, which races with the session's own ending. The
+	// session then fails to read, and on its way out closes its transfer.
+	for _, c := range open {
+		c.Close()
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		n := len(s.sessions)
+		s.mu.Unlock()
+		if n == 0 {
+			return true
+		}
+		select {
+		case <-s.left:
+		case <-timer.C:
+			return false
+		}
+	}
+}
+
 // Close stops the server and removes a temporary root.
 func (s *Server) Close() error {
 	err := s.srv.Stop()
@@ -106,6 +150,38 @@ func (s *Server) cleanup() {
 	if s.tempDir {
 		os.RemoveAll(s.Root)
 	}
+}
+
+// trackingListener records the control connections it accepts, so that
+// CloseClients can close them.
+type trackingListener struct {
+	net.Listener
+	s *Server
+}
+
+func (l trackingListener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	c := &trackedConn{Conn: nc, s: l.s}
+	l.s.mu.Lock()
+	l.s.conns[c] = struct{}{}
+	l.s.mu.Unlock()
+	return c, nil
+}
+
+// trackedConn is a control connection that leaves Server.conns on Close.
+type trackedConn struct {
+	net.Conn
+	s *Server
+}
+
+func (c *trackedConn) Close() error {
+	c.s.mu.Lock()
+	delete(c.s.conns, c)
+	c.s.mu.Unlock()
+	return c.Conn.Close()
 }
 
 // driver implements ftpserver.MainDriver.
@@ -130,16 +206,31 @@ func (d *driver) GetSettings() (*ftpserver.Settings, error) {
 	}, nil
 }
 
-func (d *driver) ClientConnected(ftpserver.ClientContext) (string, error) {
+func (d *driver) ClientConnected(cc ftpserver.ClientContext) (string, error) {
 	d.s.mu.Lock()
+	defer d.s.mu.Unlock()
+	if d.s.closing {
+		return "server closing", errClosing
+	}
 	d.s.clients++
-	d.s.mu.Unlock()
+	d.s.sessions[cc] = struct{}{}
 	return "embedded test server", nil
 }
 
-func (d *driver) ClientDisconnected(ftpserver.ClientContext) {}
+func (d *driver) ClientDisconnected(cc ftpserver.ClientContext) {
+	d.s.mu.Lock()
+	delete(d.s.sessions, cc)
+	d.s.mu.Unlock()
+	select {
+	case d.s.left <- struct{}{}:
+	default:
+	}
+}
 
-var errAuth = errors.New("bad user or password")
+var (
+	errAuth    = errors.New("bad user or password")
+	errClosing = errors.New("server closing")
+)
 
 func (d *driver) AuthUser(_ ftpserver.ClientContext, user, pass string) (ftpserver.ClientDriver, error) {
 	if d.s.opts.User != "" && (user != d.s.opts.User || pass != d.s.opts.Password) {
