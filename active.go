@@ -13,11 +13,6 @@ import (
 	"time"
 )
 
-// ErrForeignDataConnection is matched when an active-mode data connection
-// came from a host other than the control connection's peer and no
-// connection from the peer followed before the accept timeout.
-var ErrForeignDataConnection = errors.New("ftp: data connection from a foreign host refused")
-
 // maxForeignShown is how many refused foreign peers an error names; it
 // counts the rest.
 const maxForeignShown = 3

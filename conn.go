@@ -256,7 +256,7 @@ func (c *Conn) abandon(why error) {
 	c.markGone()
 	// Half-close and read until the server closes too (bounded), so that
 	// a command it has not run yet (a STOR that would truncate) is run or
-	// dropped before a retry on a new connection starts: waitAbandoned.
+	// dropped before a retry on a new connection starts: WaitClosed.
 	cw, ok := c.nc.(interface{ CloseWrite() error })
 	if !ok {
 		c.nc.Close()
@@ -277,9 +277,14 @@ func (c *Conn) abandon(why error) {
 	}()
 }
 
-// waitAbandoned waits until an abandoned connection's server side has
-// ended (or the bound in abandon passed, or ctx ended).
-func (c *Conn) waitAbandoned(ctx context.Context) {
+// WaitClosed waits, after an error closed the Conn (Err is not nil), until
+// the server has seen the end of the control connection and dropped it
+// (or a bound of ReplyTimeout, at most 30 s, passed, or ctx ended). A
+// program that retries on a new connection waits for it first: a command
+// the server had not run yet on the old one (a STOR that would truncate
+// the file) is then run or dropped before the new one starts. It returns
+// at once for a Conn closed by Close, or not closed.
+func (c *Conn) WaitClosed(ctx context.Context) {
 	c.errMu.Lock()
 	ch := c.lingering
 	c.errMu.Unlock()

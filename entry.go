@@ -3,8 +3,6 @@
 package ftp
 
 import (
-	"errors"
-	"fmt"
 	"io/fs"
 	"strings"
 	"time"
@@ -55,36 +53,42 @@ type Entry struct {
 	Raw string
 }
 
-// ErrUnparsedLine is matched by a *ListError: a listing held lines that no
-// known format describes.
-var ErrUnparsedLine = errors.New("ftp: listing line not understood")
-
-// ListError reports the lines of a listing that could not be parsed. The
-// entries that were parsed are still returned beside it, so a caller may
-// choose to go on; nothing is dropped silently: Count says how many lines
-// were not understood, and Lines keeps the first 16 of them as a sample (a
-// listing of garbage costs no more memory than that).
-type ListError struct {
-	Command string   // LIST or MLSD with its argument
-	Lines   []string // the first (at most 16) lines not understood, as received
-	Count   int      // how many lines were not understood in all
-}
-
-func (e *ListError) Error() string {
-	first := ""
-	if len(e.Lines) > 0 {
-		first = e.Lines[0]
-		if len(first) > 80 {
-			first = first[:80] + "..."
-		}
-	}
-	return fmt.Sprintf("ftp: %s: %d listing line(s) not understood, first: %q", e.Command, max(e.Count, len(e.Lines)), first)
-}
-
-// Unwrap lets errors.Is(err, ErrUnparsedLine) match.
-func (e *ListError) Unwrap() error { return ErrUnparsedLine }
-
 // isDotName reports whether name is "." or "..", which listings never return.
 func isDotName(name string) bool {
 	return name == "." || name == ".." || strings.TrimSpace(name) == ""
 }
+
+// fileInfo adapts an Entry to fs.FileInfo.
+type fileInfo struct{ e *Entry }
+
+func (i *fileInfo) Name() string { return i.e.Name }
+
+func (i *fileInfo) Size() int64 { return max(i.e.Size, 0) }
+
+func (i *fileInfo) ModTime() time.Time { return i.e.ModTime }
+
+func (i *fileInfo) IsDir() bool { return i.e.Type == EntryDir }
+
+func (i *fileInfo) Sys() any { return i.e }
+
+func (i *fileInfo) Mode() fs.FileMode {
+	m := i.e.Mode.Perm()
+	if m == 0 {
+		m = 0o644
+		if i.e.Type == EntryDir {
+			m = 0o755
+		}
+	}
+	switch i.e.Type {
+	case EntryDir:
+		m |= fs.ModeDir
+	case EntryLink:
+		m |= fs.ModeSymlink
+	case EntryOther:
+		m |= fs.ModeIrregular
+	}
+	return m
+}
+
+// Info returns the entry as an fs.FileInfo (Sys returns the *Entry).
+func (e *Entry) Info() fs.FileInfo { return &fileInfo{e: e} }

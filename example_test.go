@@ -14,12 +14,13 @@ import (
 	"time"
 
 	"github.com/seed362563c3/ftp"
-	"github.com/seed362563c3/ftp/internal/embedded"
+	"github.com/seed362563c3/ftp/ftptest"
 )
 
-// exampleServer starts the in-process server the examples run against.
-func exampleServer() *embedded.Server {
-	srv, err := embedded.Start(embedded.Options{User: "alice", Password: "secret"})
+// exampleServer starts the in-process test server the examples run
+// against (see ftptest).
+func exampleServer() *ftptest.Server {
+	srv, err := ftptest.Start(&ftptest.Options{User: "alice", Password: "secret"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -37,9 +38,17 @@ func Example() {
 	}
 	defer c.Close()
 
-	if _, err := c.Store(ctx, "hello.txt", strings.NewReader("hello, world\n")); err != nil {
+	// Upload: Store opens the data stream, Send fills it and returns the
+	// server's verdict.
+	w, err := c.Store(ctx, "hello.txt")
+	if err != nil {
 		log.Fatal(err)
 	}
+	if _, err := w.Send(strings.NewReader("hello, world\n")); err != nil {
+		log.Fatal(err)
+	}
+	// Download: Retrieve opens the stream; io.Copy into an *os.File would
+	// splice it.
 	r, err := c.Retrieve(ctx, "hello.txt")
 	if err != nil {
 		log.Fatal(err)
@@ -86,12 +95,18 @@ func ExampleConn_StoreFrom() {
 	}
 	defer c.Close()
 
-	c.Store(ctx, "up.txt", bytes.NewReader(data[:5])) // an upload cut short
+	// An upload cut short: the server holds the first 5 bytes.
+	os.WriteFile(filepath.Join(srv.Root, "up.txt"), data[:5], 0o644)
+
 	held, err := c.Size(ctx, "up.txt")
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := c.StoreFrom(ctx, "up.txt", bytes.NewReader(data[held:]), held); err != nil {
+	w, err := c.StoreFrom(ctx, "up.txt", held) // REST, then STOR
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := w.Send(bytes.NewReader(data[held:])); err != nil {
 		log.Fatal(err)
 	}
 	full, _ := os.ReadFile(filepath.Join(srv.Root, "up.txt"))
@@ -167,35 +182,28 @@ func ExampleConn_Quote() {
 	// Output: 215
 }
 
-func ExampleUploadFile() {
-	srv := exampleServer()
-	defer srv.Close()
-	ctx := context.Background()
-	local := filepath.Join(os.TempDir(), "example-upload.txt")
-	os.WriteFile(local, []byte("resumable and verified\n"), 0o644)
-	defer os.Remove(local)
-
-	ep := ftp.Endpoint{Addr: srv.Addr, Config: &ftp.Config{User: "alice", Password: "secret"}}
-	res, err := ftp.UploadFile(ctx, ep, local, "backup.txt", &ftp.ResumeOptions{Retries: 5})
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(res.Size, res.Attempts, res.Verified)
-	// Output: 23 1 size
-}
-
 func ExampleNewPool() {
 	srv := exampleServer()
 	defer srv.Close()
 	ctx := context.Background()
-	p := ftp.NewPool(srv.Addr, &ftp.Config{User: "alice", Password: "secret"}, ftp.PoolOptions{MaxOpen: 4})
+	p := ftp.NewPool(srv.Addr, &ftp.Config{User: "alice", Password: "secret"}, &ftp.PoolOptions{MaxOpen: 4})
 	defer p.Close()
 
 	// Safe for concurrent use: each call checks a connection out and back.
 	if err := p.MakeDirAll(ctx, "/reports/2026"); err != nil {
 		log.Fatal(err)
 	}
-	if _, err := p.Store(ctx, "/reports/2026/q4.csv", strings.NewReader("a,b\n")); err != nil {
+	// A stream needs a connection of its own for its duration.
+	pc, err := p.Conn(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	w, err := pc.Store(ctx, "/reports/2026/q4.csv")
+	if err == nil {
+		_, err = w.Send(strings.NewReader("a,b\n"))
+	}
+	pc.Close() // back to the pool
+	if err != nil {
 		log.Fatal(err)
 	}
 	e, err := p.Stat(ctx, "/reports/2026/q4.csv")
@@ -204,22 +212,4 @@ func ExampleNewPool() {
 	}
 	fmt.Println(e.Name, e.Size, p.Stats().Dials)
 	// Output: q4.csv 4 1
-}
-
-func ExampleNewFS() {
-	srv := exampleServer()
-	defer srv.Close()
-	os.MkdirAll(filepath.Join(srv.Root, "docs/a"), 0o755)
-	os.WriteFile(filepath.Join(srv.Root, "docs/a/x.md"), []byte("x"), 0o644)
-	os.WriteFile(filepath.Join(srv.Root, "docs/y.md"), []byte("y"), 0o644)
-	p := ftp.NewPool(srv.Addr, &ftp.Config{User: "alice", Password: "secret"}, ftp.PoolOptions{})
-	defer p.Close()
-
-	fsys := ftp.NewFS(context.Background(), p, "/docs")
-	matches, err := fs.Glob(fsys, "*/*.md")
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(matches)
-	// Output: [a/x.md]
 }

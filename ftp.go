@@ -27,8 +27,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"net"
 	"path"
 	"strconv"
@@ -273,84 +271,6 @@ func (c *Conn) RemoveDir(ctx context.Context, dir string) error {
 // Delete removes a file (DELE).
 func (c *Conn) Delete(ctx context.Context, file string) error {
 	return c.pathCmd(ctx, "DELE", file, 2)
-}
-
-// RemoveAll removes p and, if it is a directory, everything below it, like
-// os.RemoveAll: files with DELE, directories depth first with RMD, hidden
-// entries too (listed as ListAll lists them). Symbolic links are deleted,
-// not followed. A p that does not exist is not an error.
-//
-// A listing is trusted only whole: nothing of a directory is removed when
-// its listing holds an unsafe name (*UnsafeNameError), a directory too
-// deep or a path too long (*LimitError), or a directory whose MLSD unique
-// fact was met already, a cycle (*RevisitError). RemoveAll is bounded by
-// the default Limits: it ends with a *LimitError past
-// DefaultMaxListEntries lines in a listing, DefaultMaxEntries entries in
-// all or DefaultMaxPending held at once.
-func (c *Conn) RemoveAll(ctx context.Context, p string) error {
-	e, err := c.Stat(ctx, p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if e.Type != EntryDir {
-		return c.Delete(ctx, p)
-	}
-	b := newWalkBounds(nil)
-	if err := b.enter(p, e, 0); err != nil {
-		return err
-	}
-	return c.removeDir(ctx, p, 0, b)
-}
-
-// removeDir removes the directory p, depth levels below where RemoveAll
-// started, once everything in it is removed.
-func (c *Conn) removeDir(ctx context.Context, p string, depth int, b *walkBounds) error {
-	entries, err := c.listRaw(ctx, p, true, b.lim.maxListEntries())
-	if err != nil {
-		return err
-	}
-	if err := b.listed(p, len(entries)); err != nil {
-		return err
-	}
-	defer b.release(len(entries))
-	// The whole listing is checked before anything is removed: a hostile
-	// "../x" must not turn a removal into one elsewhere, nor a cycle into
-	// an endless one.
-	paths := make([]string, len(entries))
-	seen := make(map[string]bool, len(entries))
-	for i, child := range entries {
-		if seen[child.Name] {
-			continue // listed twice: removed once
-		}
-		seen[child.Name] = true
-		cp, err := b.child(p, child.Name, nil)
-		if err != nil {
-			return err
-		}
-		if child.Type == EntryDir {
-			if err := b.enter(cp, child, depth+1); err != nil {
-				return err
-			}
-		}
-		paths[i] = cp
-	}
-	for i, child := range entries {
-		if paths[i] == "" {
-			continue
-		}
-		if child.Type == EntryDir {
-			err = c.removeDir(ctx, paths[i], depth+1, b)
-		} else {
-			err = c.Delete(ctx, paths[i])
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return c.RemoveDir(ctx, p)
 }
 
 // Rename renames from to to (RNFR, then RNTO).
@@ -651,10 +571,16 @@ func (c *Conn) RetrieveFrom(ctx context.Context, file string, offset int64) (*Re
 	return newFileReader(t, c.curType == TypeASCII), nil
 }
 
-// StoreWriter starts the upload of file (STOR, after REST when offset > 0).
-// Write to the Writer, or io.Copy into it, and Close it: only a nil error
-// from Close means the server confirmed the data.
-func (c *Conn) StoreWriter(ctx context.Context, file string, offset int64) (*Writer, error) {
+// Store starts the upload of file (STOR). Write to the Writer, io.Copy
+// into it or hand it a source with Send, and Close it: only a nil error
+// from Close (or Send) means the server confirmed the data.
+func (c *Conn) Store(ctx context.Context, file string) (*Writer, error) {
+	return c.StoreFrom(ctx, file, 0)
+}
+
+// StoreFrom starts the upload of file from byte offset (REST, then STOR),
+// to resume an upload: what is written is the data from offset on.
+func (c *Conn) StoreFrom(ctx context.Context, file string, offset int64) (*Writer, error) {
 	if file == "" {
 		return nil, fmt.Errorf("ftp: STOR: %w: empty path", ErrInvalidArgument)
 	}
@@ -665,8 +591,8 @@ func (c *Conn) StoreWriter(ctx context.Context, file string, offset int64) (*Wri
 	return newWriter(t, c.curType == TypeASCII), nil
 }
 
-// AppendWriter starts an upload that appends to file (APPE).
-func (c *Conn) AppendWriter(ctx context.Context, file string) (*Writer, error) {
+// Append starts an upload that appends to file (APPE).
+func (c *Conn) Append(ctx context.Context, file string) (*Writer, error) {
 	if file == "" {
 		return nil, fmt.Errorf("ftp: APPE: %w: empty path", ErrInvalidArgument)
 	}
@@ -677,59 +603,12 @@ func (c *Conn) AppendWriter(ctx context.Context, file string) (*Writer, error) {
 	return newWriter(t, c.curType == TypeASCII), nil
 }
 
-// Store uploads everything r holds to file (STOR) and returns the number
-// of bytes sent. The count is confirmed by the server only when the error
-// is nil; on an error it is what was written to the data connection. If r
-// fails, the upload is aborted (ABOR) and a *SourceError is returned.
-func (c *Conn) Store(ctx context.Context, file string, r io.Reader) (int64, error) {
-	return c.StoreFrom(ctx, file, r, 0)
-}
-
-// StoreFrom uploads r to file starting at byte offset (REST, then STOR),
-// to resume an upload: r must hold the data from offset on.
-func (c *Conn) StoreFrom(ctx context.Context, file string, r io.Reader, offset int64) (int64, error) {
-	w, err := c.StoreWriter(ctx, file, offset)
-	if err != nil {
-		return 0, err
-	}
-	return w.send(r)
-}
-
-// Append uploads r to the end of file (APPE).
-func (c *Conn) Append(ctx context.Context, file string, r io.Reader) (int64, error) {
-	w, err := c.AppendWriter(ctx, file)
-	if err != nil {
-		return 0, err
-	}
-	return w.send(r)
-}
-
-// StoreUnique uploads r under a name the server chooses (STOU) and returns
-// that name ("" if the server did not say it) and the bytes sent.
-func (c *Conn) StoreUnique(ctx context.Context, r io.Reader) (string, int64, error) {
+// StoreUnique starts an upload under a name the server chooses (STOU);
+// the Writer's UniqueName says which.
+func (c *Conn) StoreUnique(ctx context.Context) (*Writer, error) {
 	t, err := c.openData(ctx, "STOU", "", 0, true)
 	if err != nil {
-		return "", 0, err
+		return nil, err
 	}
-	w := newWriter(t, c.curType == TypeASCII)
-	n, err := w.send(r)
-	return uniqueName(t.prelim.Message), n, err
-}
-
-// send copies r into the upload and closes it, aborting on a source error.
-func (w *Writer) send(r io.Reader) (int64, error) {
-	n, err := w.ReadFrom(r)
-	if err != nil {
-		var se *SourceError
-		if errors.As(err, &se) {
-			w.Abort()
-			return n, err
-		}
-		// The data connection failed: the server's reply says why.
-		if cerr := w.Close(); cerr != nil {
-			return n, cerr
-		}
-		return n, err
-	}
-	return n, w.Close()
+	return newWriter(t, c.curType == TypeASCII), nil
 }

@@ -254,7 +254,7 @@ func TestTranscriptFinalReplyHonoursContext(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 800*time.Millisecond)
 		defer cancel()
 		var err error
-		within(t, 2*time.Second, func() { _, err = c.Store(ctx, "f", strings.NewReader("data")) })
+		within(t, 2*time.Second, func() { _, err = send(c.Store(ctx, "f"))(strings.NewReader("data")) })
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 		srv.Wait()
 	})
@@ -273,7 +273,7 @@ func TestTranscriptFinalReplyHonoursContext(t *testing.T) {
 		cfg.ReplyTimeout = 900 * time.Millisecond
 		c := dialFake(t, srv, cfg)
 		var err error
-		within(t, 2*time.Second, func() { _, err = c.Store(context.Background(), "f", strings.NewReader("data")) })
+		within(t, 2*time.Second, func() { _, err = send(c.Store(context.Background(), "f"))(strings.NewReader("data")) })
 		assert.Error(t, err, "no final reply is no success")
 		assert.ErrorIs(t, c.NoOp(context.Background()), ErrClosed, "the dialogue is out of step: closed")
 	})

@@ -10,12 +10,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/seed362563c3/ftp/internal/embedded"
 	"github.com/seed362563c3/ftp/internal/fakeftp"
-	"github.com/spf13/afero"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -170,72 +167,6 @@ func TestExpectSizeStopsOverlongDownload(t *testing.T) {
 			srv.Wait()
 		})
 	}
-}
-
-// TestDownloadFileNeverPastSize: SIZE says 5 bytes, RETR sends 64 KiB.
-// DownloadFile writes 5 bytes, fails with ErrVerify and does not retry.
-func TestDownloadFileNeverPastSize(t *testing.T) {
-	big := bytes.Repeat([]byte("z"), 64<<10)
-	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
-		sc.Login("u", "p")
-		sc.Expect("TYPE I\r\n")
-		sc.Send("200 ok\r\n")
-		sc.Expect("SIZE f\r\n")
-		sc.Send("213 5\r\n")
-		sc.Expect("EPSV\r\n")
-		sc.EPSV()
-		sc.Expect("RETR f\r\n")
-		sc.AcceptData()
-		sc.Send("150 ok\r\n")
-		sc.WriteData(big)
-		sc.Expect("ABOR\r\n")
-		sc.Send("426 aborted\r\n226 abort done\r\n")
-		sc.Quit()
-	})
-	local := filepath.Join(t.TempDir(), "f")
-	_, err := DownloadFile(fakeftp.Ctx(t), Endpoint{Addr: srv.Addr, Config: fakeConfig()}, "f", local, &ResumeOptions{Retries: 3})
-	assert.True(t, errors.Is(err, ErrVerify), "got %v", err)
-	got, rerr := os.ReadFile(local)
-	require.NoError(t, rerr)
-	assert.Equal(t, big[:5], got)
-	srv.Wait()
-}
-
-// lyingFs reports a size of its own for files named like lie.
-type lyingFs struct {
-	afero.Fs
-	lie  string
-	size int64
-}
-
-func (l lyingFs) Stat(name string) (os.FileInfo, error) {
-	fi, err := l.Fs.Stat(name)
-	if err == nil && strings.HasSuffix(name, l.lie) {
-		return sizedInfo{fi, l.size}, nil
-	}
-	return fi, err
-}
-
-type sizedInfo struct {
-	os.FileInfo
-	size int64
-}
-
-func (s sizedInfo) Size() int64 { return s.size }
-
-// TestSegmentedDownloadWithLyingSize: SIZE says 1 TiB of a 10-byte file.
-// The segmented download fails without making a terabyte of sparse file.
-func TestSegmentedDownloadWithLyingSize(t *testing.T) {
-	srv := startServer(t, embedded.Options{WrapFs: func(fs afero.Fs) afero.Fs { return lyingFs{fs, "huge.bin", 1 << 40} }})
-	require.NoError(t, os.WriteFile(filepath.Join(srv.Root, "huge.bin"), []byte("ten bytes!"), 0o644))
-	p := NewPool(srv.Addr, &Config{}, PoolOptions{MaxOpen: 4})
-	defer p.Close()
-	local := filepath.Join(t.TempDir(), "huge.bin")
-	_, err := p.DownloadSegmented(testCtx(t), "huge.bin", local, 4, &ResumeOptions{Retries: -1})
-	require.Error(t, err)
-	fi, serr := os.Stat(local)
-	require.NoError(t, serr)
-	assert.LessOrEqual(t, fi.Size(), int64(10), "the local file grew to %d bytes", fi.Size())
 }
 
 // TestDownloadLongerThanAnnounced: the 150 reply announces 10 bytes and the

@@ -1,116 +1,12 @@
-// Limits: how much a server's listings may make the client hold or do, so
-// that a hostile or broken server cannot exhaust memory or walk forever.
+// Listing bounds: how much one listing may make the client hold, so that a
+// hostile or broken server cannot exhaust memory.
 
 package ftp
 
-import (
-	"errors"
-	"fmt"
-)
-
-// Defaults used where a Limits field is zero. Real trees stay far below
-// them; a server that goes past one ends the operation with a *LimitError.
-const (
-	DefaultMaxListEntries = 1_000_000  // lines of one listing
-	DefaultMaxDepth       = 256        // directory levels below a walk's root
-	DefaultMaxPathLen     = 4096       // bytes of a path built from listed names
-	DefaultMaxEntries     = 10_000_000 // entries listed in one walk, mirror or RemoveAll
-	DefaultMaxPending     = 1_000_000  // entries a walk holds before it is done with them
-)
+// DefaultMaxListEntries bounds the lines of one listing (List, ListAll,
+// NameList; ListOptions.MaxEntries raises it): a server that sends more is
+// cut off (ABOR) with a *LimitError.
+const DefaultMaxListEntries = 1_000_000
 
 // unparsedSample is how many of the lines not understood a *ListError keeps.
 const unparsedSample = 16
-
-// Limits bounds what the listings of a server can make a walk, a mirror or
-// RemoveAll hold or do. A zero field means its default (the Default*
-// constants); raise a field for a tree that needs it. Exceeding a limit
-// gives a *LimitError naming the field and where it happened.
-type Limits struct {
-	// MaxListEntries bounds the lines of one listing, entries and lines not
-	// understood alike: the listing is cut there (ABOR) and its directory
-	// reported as a failed listing. 0 means DefaultMaxListEntries.
-	MaxListEntries int
-	// MaxDepth bounds the directory levels below the root: a directory
-	// that deep is visited but not listed, and reported as a failed
-	// listing. 0 means DefaultMaxDepth.
-	MaxDepth int
-	// MaxPathLen bounds, in bytes, the path of every entry (the root joined
-	// with the names leading to it): a longer one is refused, as an unsafe
-	// name is. 0 means DefaultMaxPathLen.
-	MaxPathLen int
-	// MaxEntries bounds the entries listed in one walk, mirror (each tree a
-	// mirror compares, which it holds in memory) or RemoveAll; going past
-	// it ends the operation. 0 means DefaultMaxEntries.
-	MaxEntries int64
-	// MaxPending bounds the entries a walk holds before it is done with
-	// them: the directories waiting to be listed, and in a walk one
-	// directory at a time the entries of the directories along the current
-	// path that are still to be visited; going past it ends the walk. A
-	// listing is held whole, so a MaxPending below MaxListEntries also
-	// bounds the listings a walk can take. 0 means DefaultMaxPending.
-	MaxPending int
-}
-
-func (l *Limits) maxListEntries() int {
-	if l == nil || l.MaxListEntries <= 0 {
-		return DefaultMaxListEntries
-	}
-	return l.MaxListEntries
-}
-
-func (l *Limits) maxDepth() int {
-	if l == nil || l.MaxDepth <= 0 {
-		return DefaultMaxDepth
-	}
-	return l.MaxDepth
-}
-
-func (l *Limits) maxPathLen() int {
-	if l == nil || l.MaxPathLen <= 0 {
-		return DefaultMaxPathLen
-	}
-	return l.MaxPathLen
-}
-
-func (l *Limits) maxEntries() int64 {
-	if l == nil || l.MaxEntries <= 0 {
-		return DefaultMaxEntries
-	}
-	return l.MaxEntries
-}
-
-func (l *Limits) maxPending() int {
-	if l == nil || l.MaxPending <= 0 {
-		return DefaultMaxPending
-	}
-	return l.MaxPending
-}
-
-// ErrLimit is matched by a *LimitError.
-var ErrLimit = errors.New("ftp: limit exceeded")
-
-// LimitError reports that a listing, walk, mirror or RemoveAll went past
-// one of its limits (see Limits and ListOptions).
-type LimitError struct {
-	// Limit names the limit: "MaxListEntries", "MaxDepth", "MaxPathLen",
-	// "MaxEntries" or "MaxPending", as the fields of Limits.
-	Limit string
-	// Max is the limit's value.
-	Max int64
-	// Path is where the limit was passed: the directory whose listing was
-	// cut or went past MaxEntries or MaxPending, the directory too deep to
-	// be listed, or the directory holding a name whose path is too long.
-	Path string
-	// Name is, for MaxPathLen, the listed name whose path is too long.
-	Name string
-}
-
-func (e *LimitError) Error() string {
-	if e.Name != "" {
-		return fmt.Sprintf("ftp: %s: the path of %q is longer than %d bytes (%s)", shorten(e.Path), shorten(e.Name), e.Max, e.Limit)
-	}
-	return fmt.Sprintf("ftp: %s: past the limit %s = %d", shorten(e.Path), e.Limit, e.Max)
-}
-
-// Unwrap lets errors.Is(err, ErrLimit) match.
-func (e *LimitError) Unwrap() error { return ErrLimit }

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"net"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -80,7 +81,10 @@ func (o *ListOptions) maxEntries() int {
 	if o == nil {
 		return DefaultMaxListEntries
 	}
-	return (&Limits{MaxListEntries: o.MaxEntries}).maxListEntries()
+	if o.MaxEntries <= 0 {
+		return DefaultMaxListEntries
+	}
+	return o.MaxEntries
 }
 
 // ListWith lists a directory as List does, or as ListAll with
@@ -103,7 +107,7 @@ func refuseUnsafe(dir string, entries []*Entry, err error) ([]*Entry, error) {
 	var refused []error
 	safe := entries[:0]
 	for _, e := range entries {
-		if safeEntryName(e.Name) {
+		if SafeName(e.Name) {
 			safe = append(safe, e)
 		} else {
 			refused = append(refused, &UnsafeNameError{Dir: dir, Name: e.Name, Entry: e})
@@ -330,14 +334,33 @@ func noFiles(err error) bool {
 func nlstName(dir, line string) (string, bool) {
 	i := strings.LastIndexByte(line, '/')
 	if i < 0 {
-		return line, safeEntryName(line)
+		return line, SafeName(line)
 	}
 	prefix, name := path.Clean(line[:i+1]), line[i+1:]
 	d := path.Clean(dir)
 	if prefix != d && (path.IsAbs(prefix) || prefix == "." || !strings.HasSuffix(d, "/"+prefix)) {
 		return "", false
 	}
-	return name, safeEntryName(name)
+	return name, SafeName(name)
+}
+
+// RawList starts a listing command, LIST, NLST or MLSD, with arg (a
+// directory or a pattern, with options such as "-a" where the server takes
+// them; "" for none), and returns its data as the server sends it, for a
+// program that relays or shows listings rather than parsing them (List,
+// ListAll, ListWith and NameList parse, and check names). Read it to its
+// end and Close it, as any Reader; the Conn is busy until then.
+func (c *Conn) RawList(ctx context.Context, command, arg string) (*Reader, error) {
+	switch command {
+	case "LIST", "NLST", "MLSD":
+	default:
+		return nil, fmt.Errorf("ftp: %s: %w: not a listing command", command, ErrInvalidArgument)
+	}
+	t, err := c.openData(ctx, command, arg, 0, false)
+	if err != nil {
+		return nil, err
+	}
+	return newReader(t, false), nil
 }
 
 // readListing runs a listing command and hands each line to fn. An error
@@ -571,4 +594,29 @@ func (c *Conn) returnTo(ctx context.Context, dir string) error {
 		c.abandon(fmt.Errorf("ftp: the working directory %s could not be restored: %w", dir, err))
 	}
 	return err
+}
+
+// safeName reports whether a name from a listing may be used as one path
+// element: no separators, no "..", no control characters that end lines.
+func safeName(name string) bool {
+	if name == "" || name == "." || name == ".." {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		switch name[i] {
+		case '/', '\\', 0, '\r', '\n':
+			return false
+		}
+	}
+	return true
+}
+
+// SafeName reports whether a name from a listing is one harmless path
+// element, which may be joined into a path locally as well as on the
+// server: not empty, ".", or "..", without '/', '\\', NUL, CR or LF, not
+// absolute and without a volume name on this system. List, ListAll,
+// ListWith and NameList refuse other names (*UnsafeNameError); a program
+// that builds paths from names it got otherwise checks them with it.
+func SafeName(name string) bool {
+	return safeName(name) && !filepath.IsAbs(name) && filepath.VolumeName(name) == "" && !path.IsAbs(name)
 }

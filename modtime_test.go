@@ -38,7 +38,7 @@ func TestSetModTimeMFMT(t *testing.T) {
 	require.NoError(t, c.SetModTime(ctx, "a.txt", modTimeWant))
 	require.NoError(t, c.SetModTime(ctx, "b c.txt", modTimeWant))
 	require.NoError(t, c.Close())
-	assert.Equal(t, loginLines+"FEAT\r\nMFMT "+modTimeStamp+" a.txt\r\nMFMT "+modTimeStamp+" b c.txt\r\nQUIT\r\n", srv.Transcript())
+	assert.Equal(t, fakeftp.LoginLines+"FEAT\r\nMFMT "+modTimeStamp+" a.txt\r\nMFMT "+modTimeStamp+" b c.txt\r\nQUIT\r\n", srv.Transcript())
 }
 
 // vsftpd with mdtm_write=YES: the first success is proven by reading the
@@ -61,7 +61,7 @@ func TestSetModTimeMDTMWithTime(t *testing.T) {
 	require.NoError(t, c.SetModTime(ctx, "a.txt", modTimeWant))
 	require.NoError(t, c.SetModTime(ctx, "b.txt", modTimeWant))
 	require.NoError(t, c.Close())
-	assert.Equal(t, loginLines+"FEAT\r\nMDTM "+modTimeStamp+" a.txt\r\nMDTM a.txt\r\nMDTM "+modTimeStamp+" b.txt\r\nQUIT\r\n",
+	assert.Equal(t, fakeftp.LoginLines+"FEAT\r\nMDTM "+modTimeStamp+" a.txt\r\nMDTM a.txt\r\nMDTM "+modTimeStamp+" b.txt\r\nQUIT\r\n",
 		srv.Transcript())
 }
 
@@ -89,7 +89,7 @@ func TestSetModTimeSiteUTIME(t *testing.T) {
 		require.NoError(t, c.SetModTime(ctx, "b.txt", modTimeWant))
 		require.NoError(t, c.Close())
 		utime := " " + modTimeStamp + " " + modTimeStamp + " " + modTimeStamp + " UTC\r\n"
-		assert.Equal(t, loginLines+"FEAT\r\nMDTM "+modTimeStamp+" a.txt\r\nMDTM a.txt\r\n"+
+		assert.Equal(t, fakeftp.LoginLines+"FEAT\r\nMDTM "+modTimeStamp+" a.txt\r\nMDTM a.txt\r\n"+
 			"SITE UTIME a.txt"+utime+"SITE UTIME b.txt"+utime+"QUIT\r\n", srv.Transcript())
 	})
 
@@ -161,7 +161,7 @@ func TestSetModTimeNotSupported(t *testing.T) {
 	require.ErrorIs(t, err, ErrNotSupported, "known for the session: nothing is sent")
 	require.NoError(t, c.NoOp(ctx))
 	require.NoError(t, c.Close())
-	assert.Equal(t, loginLines+"FEAT\r\nMDTM "+modTimeStamp+" a.txt\r\nMDTM a.txt\r\n"+
+	assert.Equal(t, fakeftp.LoginLines+"FEAT\r\nMDTM "+modTimeStamp+" a.txt\r\nMDTM a.txt\r\n"+
 		"SITE UTIME a.txt "+modTimeStamp+" "+modTimeStamp+" "+modTimeStamp+" UTC\r\n"+
 		"SITE UTIME "+modTimeStamp+" a.txt\r\nNOOP\r\nQUIT\r\n", srv.Transcript())
 }

@@ -21,41 +21,6 @@ import (
 	"golang.org/x/net/proxy"
 )
 
-// ErrActiveThroughProxy is matched when a transfer in active mode is asked
-// of a connection that goes through a proxy: a SOCKS5 or HTTP CONNECT
-// tunnel carries only connections the client opens, so the server could
-// not connect back. Use passive mode (Config.Active nil).
-var ErrActiveThroughProxy = errors.New("ftp: active mode cannot work through a proxy: the server cannot connect back through the tunnel")
-
-// ProxyError reports that a proxy did not open a tunnel.
-type ProxyError struct {
-	// Proxy is the proxy's URL, with any password redacted.
-	Proxy string
-	// Target is the host:port the proxy was asked to reach.
-	Target string
-	// StatusCode and Status are those of an HTTP proxy's refusal, such as
-	// 407 and "407 Proxy Authentication Required"; zero and empty for
-	// other failures.
-	StatusCode int
-	Status     string
-	// Err is the cause: the dial or handshake error, or the context's
-	// error when the context ended first. Nil for an HTTP refusal.
-	Err error
-}
-
-func (e *ProxyError) Error() string {
-	s := "ftp: proxy " + e.Proxy + ": tunnel to " + e.Target
-	if e.Status != "" {
-		s += ": refused with " + strconv.Quote(e.Status)
-	}
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
-	return s
-}
-
-func (e *ProxyError) Unwrap() error { return e.Err }
-
 // Default proxy ports, used when the proxy URL names none.
 const (
 	defaultSOCKSPort = "1080"

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"strings"
 )
 
@@ -34,123 +33,6 @@ func (r Reply) Class() int { return r.Code / 100 }
 
 // String formats the reply as "CODE message".
 func (r Reply) String() string { return fmt.Sprintf("%d %s", r.Code, r.Message) }
-
-// Error is a reply with a code the command did not expect. Command is the
-// command line as sent, with the argument of PASS masked.
-type Error struct {
-	Command string
-	Code    int
-	Msg     string
-}
-
-func (e *Error) Error() string {
-	msg := e.Msg
-	if i := strings.IndexByte(msg, '\n'); i >= 0 {
-		msg = msg[:i] + " ..."
-	}
-	return fmt.Sprintf("ftp: %s: %d %s", e.Command, e.Code, msg)
-}
-
-// Is reports the reply's meaning to errors.Is: 550 (file unavailable)
-// matches fs.ErrNotExist unless its text speaks of permission, and 450
-// (file busy) only when its text says the file is not there; 530, 532 and a
-// 550 about permission match fs.ErrPermission; 502 and 504 match
-// ErrNotSupported. The code stays available through errors.As.
-func (e *Error) Is(target error) bool {
-	switch target {
-	case fs.ErrNotExist:
-		switch e.Code {
-		case StatusFileUnavailable:
-			return !mentionsPermission(e.Msg)
-		case StatusFileActionIgnored:
-			return mentionsMissing(e.Msg)
-		}
-		return false
-	case fs.ErrPermission:
-		return e.Code == StatusNotLoggedIn || e.Code == StatusNeedAccountToStore ||
-			(e.Code == StatusFileUnavailable && mentionsPermission(e.Msg))
-	case ErrNotSupported:
-		return e.Code == StatusNotImplemented || e.Code == StatusParameterNotImplemented
-	}
-	return false
-}
-
-// Temporary reports whether the reply is a transient failure (4xx), after
-// which the same command may succeed later.
-func (e *Error) Temporary() bool { return e.Code/100 == 4 }
-
-func mentionsMissing(msg string) bool {
-	m := strings.ToLower(msg)
-	return strings.Contains(m, "not found") || strings.Contains(m, "no such") || strings.Contains(m, "not exist")
-}
-
-func mentionsPermission(msg string) bool {
-	m := strings.ToLower(msg)
-	return strings.Contains(m, "permission") || strings.Contains(m, "denied") || strings.Contains(m, "not allowed")
-}
-
-// ProtocolError reports a reply, or a part of one, that breaks the rules of
-// the protocol: a bad code, an overlong line, an unterminated multi-line
-// reply, an unparsable 227 address. One met while reading or on the way to
-// a data connection closes the Conn; one in the text of a complete reply
-// (a PWD path without its closing quote, a SIZE without a number) leaves
-// it usable.
-type ProtocolError struct {
-	Command string // the command whose reply was being read, "" for the greeting
-	Reason  string
-	Line    string // the offending text, shortened
-}
-
-func (e *ProtocolError) Error() string {
-	cmd := e.Command
-	if cmd == "" {
-		cmd = "reply"
-	}
-	if e.Line == "" {
-		return fmt.Sprintf("ftp: %s: protocol error: %s", cmd, e.Reason)
-	}
-	return fmt.Sprintf("ftp: %s: protocol error: %s: %q", cmd, e.Reason, e.Line)
-}
-
-// Sentinels for states that are not replies.
-var (
-	// ErrClosed is returned by every operation on a Conn that was closed,
-	// by the caller or after an error that left the control connection in an
-	// unknown state.
-	ErrClosed = errors.New("ftp: connection closed")
-	// ErrNotSupported is matched by errors for commands or features the
-	// server does not offer (502/504 replies and features absent from FEAT).
-	ErrNotSupported = errors.New("not supported by the server")
-
-	// ErrUnsolicitedReply is matched when the server sent more than the
-	// reply to the command outstanding: a queued or injected reply that
-	// would be read as the answer to the next command. The connection is
-	// closed.
-	ErrUnsolicitedReply = errors.New("ftp: reply with no command outstanding")
-	// ErrInvalidArgument is matched by errors for arguments that would break
-	// the command line: CR, LF or NUL anywhere in them.
-	ErrInvalidArgument = errors.New("invalid argument")
-	// ErrDataConnection is matched by errors in opening or using a data
-	// connection: connect, accept, TLS handshake, or I/O during a transfer.
-	ErrDataConnection = errors.New("data connection failed")
-	// ErrBusy is returned when a command is issued while a transfer's data
-	// stream is still open on the same Conn.
-	ErrBusy = errors.New("ftp: a transfer is in progress on this connection")
-)
-
-// dataConnError marks a data connection failure for errors.Is while
-// keeping its message and its cause.
-type dataConnError struct {
-	msg string
-	err error
-}
-
-func (e *dataConnError) Error() string   { return e.msg }
-func (e *dataConnError) Unwrap() []error { return []error{ErrDataConnection, e.err} }
-
-func dataConnErrorf(err error, format string, args ...any) error {
-	return &dataConnError{msg: fmt.Sprintf(format, args...), err: err}
-}
 
 func shorten(s string) string {
 	if len(s) > 120 {

@@ -243,7 +243,7 @@ func TestErrorIs(t *testing.T) {
 		{532, "Need account for storing files", false, true, false},
 		{502, "Command not implemented", false, false, true},
 		{504, "Command not implemented for that parameter", false, false, true},
-		{500, "Syntax error", false, false, false},
+		{500, "Syntax error, command unrecognized", false, false, true},
 		{226, "ok", false, false, false},
 		{553, "File name not allowed", false, false, false},
 	}

@@ -14,23 +14,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// statFileSteps scripts the Stat of a file on a server without MLST once
-// the working directory is known: SIZE, a CWD that fails, MDTM.
-func statFileSteps(sc *fakeftp.Script, p, size, mdtm string) {
-	sc.Expect("SIZE " + p + "\r\n")
-	sc.Send("213 " + size + "\r\n")
-	sc.Expect("CWD " + p + "\r\n")
-	sc.Send("550 " + p + ": Not a directory.\r\n")
-	sc.Expect("MDTM " + p + "\r\n")
-	sc.Send("213 " + mdtm + "\r\n")
-}
-
 func TestStatWithoutMLSTSizeOfDirectory(t *testing.T) {
 	t.Run("directory answered 213, then a file", func(t *testing.T) {
 		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
 			sc.Login("u", "p")
 			sc.Expect("FEAT\r\n")
-			sc.Send(featNoMLST)
+			sc.Send(fakeftp.FeatNoMLST)
 			sc.Expect("TYPE I\r\n")
 			sc.Send("200 Type set to I.\r\n")
 			sc.Expect("SIZE /pub\r\n")
@@ -42,7 +31,7 @@ func TestStatWithoutMLSTSizeOfDirectory(t *testing.T) {
 			sc.Expect("CWD /home/u\r\n")
 			sc.Send("250 Requested File Action Completed OK\r\n")
 			// The second Stat knows the working directory: no PWD.
-			statFileSteps(sc, "/pub/f.txt", "5", "20200102030405")
+			sc.StatFile("/pub/f.txt", "5", "20200102030405")
 			sc.Quit()
 		})
 		c := dialFake(t, srv, nil)
@@ -60,7 +49,7 @@ func TestStatWithoutMLSTSizeOfDirectory(t *testing.T) {
 		assert.Equal(t, int64(5), e.Size)
 		assert.True(t, time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC).Equal(e.ModTime), "%v", e.ModTime)
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"FEAT\r\nTYPE I\r\nSIZE /pub\r\nPWD\r\nCWD /pub\r\nCWD /home/u\r\n"+
+		assert.Equal(t, fakeftp.LoginLines+"FEAT\r\nTYPE I\r\nSIZE /pub\r\nPWD\r\nCWD /pub\r\nCWD /home/u\r\n"+
 			"SIZE /pub/f.txt\r\nCWD /pub/f.txt\r\nMDTM /pub/f.txt\r\nQUIT\r\n", srv.Transcript())
 	})
 
@@ -68,7 +57,7 @@ func TestStatWithoutMLSTSizeOfDirectory(t *testing.T) {
 		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
 			sc.Login("u", "p")
 			sc.Expect("FEAT\r\n")
-			sc.Send(featNoMLST)
+			sc.Send(fakeftp.FeatNoMLST)
 			sc.Expect("TYPE I\r\n")
 			sc.Send("200 Type set to I.\r\n")
 			sc.Expect("SIZE d\r\n")
@@ -101,7 +90,7 @@ func TestStatWithoutMLSTSizeOfDirectory(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, EntryDir, e.Type)
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"FEAT\r\nTYPE I\r\nSIZE d\r\nPWD\r\nCWD d\r\nCWD /\r\n"+
+		assert.Equal(t, fakeftp.LoginLines+"FEAT\r\nTYPE I\r\nSIZE d\r\nPWD\r\nCWD d\r\nCWD /\r\n"+
 			"CWD /pub\r\nSIZE d\r\nPWD\r\nCWD d\r\nCWD /pub\r\nQUIT\r\n", srv.Transcript())
 	})
 
@@ -109,12 +98,12 @@ func TestStatWithoutMLSTSizeOfDirectory(t *testing.T) {
 		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
 			sc.Login("u", "p")
 			sc.Expect("FEAT\r\n")
-			sc.Send(featNoMLST)
+			sc.Send(fakeftp.FeatNoMLST)
 			sc.Expect("TYPE I\r\n")
 			sc.Send("200 Type set to I.\r\n")
 			sc.Expect("SIZE /pub/nope\r\n")
 			sc.Send("550 /pub/nope: No such file or directory.\r\n")
-			listingSteps(sc, "LIST -a /pub", lsFile("other", "3"))
+			sc.Listing("LIST -a /pub", fakeftp.LsFile("other", "3"))
 			sc.Quit()
 		})
 		c := dialFake(t, srv, nil)
@@ -124,14 +113,14 @@ func TestStatWithoutMLSTSizeOfDirectory(t *testing.T) {
 		require.ErrorAs(t, err, &fe)
 		assert.Equal(t, StatusFileUnavailable, fe.Code)
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"FEAT\r\nTYPE I\r\nSIZE /pub/nope\r\nEPSV\r\nLIST -a /pub\r\nQUIT\r\n", srv.Transcript())
+		assert.Equal(t, fakeftp.LoginLines+"FEAT\r\nTYPE I\r\nSIZE /pub/nope\r\nEPSV\r\nLIST -a /pub\r\nQUIT\r\n", srv.Transcript())
 	})
 
 	t.Run("cannot return", func(t *testing.T) {
 		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
 			sc.Login("u", "p")
 			sc.Expect("FEAT\r\n")
-			sc.Send(featNoMLST)
+			sc.Send(fakeftp.FeatNoMLST)
 			sc.Expect("TYPE I\r\n")
 			sc.Send("200 Type set to I.\r\n")
 			sc.Expect("SIZE /pub\r\n")
@@ -152,7 +141,7 @@ func TestStatWithoutMLSTSizeOfDirectory(t *testing.T) {
 		// Left in /pub, the Conn would run every relative path there: it
 		// is closed instead.
 		assert.ErrorIs(t, c.Err(), ErrClosed)
-		assert.Equal(t, loginLines+"FEAT\r\nTYPE I\r\nSIZE /pub\r\nPWD\r\nCWD /pub\r\nCWD /gone\r\n", srv.Transcript())
+		assert.Equal(t, fakeftp.LoginLines+"FEAT\r\nTYPE I\r\nSIZE /pub\r\nPWD\r\nCWD /pub\r\nCWD /gone\r\n", srv.Transcript())
 	})
 }
 
@@ -162,7 +151,7 @@ func TestMakeDirAllExistingDirectorySizeAnswered(t *testing.T) {
 		sc.Expect("MKD /pub\r\n")
 		sc.Send("550 /pub: File exists.\r\n")
 		sc.Expect("FEAT\r\n")
-		sc.Send(featNoMLST)
+		sc.Send(fakeftp.FeatNoMLST)
 		sc.Expect("TYPE I\r\n")
 		sc.Send("200 Type set to I.\r\n")
 		sc.Expect("SIZE /pub\r\n")
@@ -180,45 +169,8 @@ func TestMakeDirAllExistingDirectorySizeAnswered(t *testing.T) {
 	c := dialFake(t, srv, nil)
 	require.NoError(t, c.MakeDirAll(fakeftp.Ctx(t), "/pub/new"), "an existing directory is not an error")
 	require.NoError(t, c.Close())
-	assert.Equal(t, loginLines+"MKD /pub\r\nFEAT\r\nTYPE I\r\nSIZE /pub\r\nPWD\r\nCWD /pub\r\nCWD /\r\nMKD /pub/new\r\nQUIT\r\n",
+	assert.Equal(t, fakeftp.LoginLines+"MKD /pub\r\nFEAT\r\nTYPE I\r\nSIZE /pub\r\nPWD\r\nCWD /pub\r\nCWD /\r\nMKD /pub/new\r\nQUIT\r\n",
 		srv.Transcript())
-}
-
-func TestWalkDescendsWhenSizeAnswersForDirectories(t *testing.T) {
-	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
-		sc.Login("u", "p")
-		sc.Expect("FEAT\r\n")
-		sc.Send(featNoMLST)
-		sc.Expect("TYPE I\r\n")
-		sc.Send("200 Type set to I.\r\n")
-		sc.Expect("SIZE /pub\r\n")
-		sc.Send("213 4096\r\n")
-		sc.Expect("PWD\r\n")
-		sc.Send("257 \"/\" is the current directory.\r\n")
-		sc.Expect("CWD /pub\r\n")
-		sc.Send("250 OK\r\n")
-		sc.Expect("CWD /\r\n")
-		sc.Send("250 OK\r\n")
-		listingSteps(sc, "LIST -a /pub", lsDir("sub"), lsFile(".profile", "7"))
-		listingSteps(sc, "LIST -a /pub/sub", lsFile("f.txt", "5"))
-		sc.Quit()
-	})
-	c := dialFake(t, srv, nil)
-	var paths []string
-	var types []EntryType
-	require.NoError(t, c.Walk(fakeftp.Ctx(t), "/pub", nil, func(p string, e *Entry, err error) error {
-		if err != nil {
-			return err
-		}
-		paths = append(paths, p)
-		types = append(types, e.Type)
-		return nil
-	}))
-	assert.Equal(t, []string{"/pub", "/pub/.profile", "/pub/sub", "/pub/sub/f.txt"}, paths)
-	assert.Equal(t, []EntryType{EntryDir, EntryFile, EntryDir, EntryFile}, types)
-	require.NoError(t, c.Close())
-	assert.Equal(t, loginLines+"FEAT\r\nTYPE I\r\nSIZE /pub\r\nPWD\r\nCWD /pub\r\nCWD /\r\n"+
-		"EPSV\r\nLIST -a /pub\r\nEPSV\r\nLIST -a /pub/sub\r\nQUIT\r\n", srv.Transcript())
 }
 
 // The error of a failed Stat keeps the reply of the command that failed.
@@ -226,7 +178,7 @@ func TestStatWithoutMLSTConnectionError(t *testing.T) {
 	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
 		sc.Login("u", "p")
 		sc.Expect("FEAT\r\n")
-		sc.Send(featNoMLST)
+		sc.Send(fakeftp.FeatNoMLST)
 		sc.Expect("TYPE I\r\n")
 		sc.Send("200 Type set to I.\r\n")
 		sc.Expect("SIZE /pub\r\n")

@@ -18,16 +18,6 @@ import (
 // DefaultImplicitTLSPort is the conventional port of implicit FTPS.
 const DefaultImplicitTLSPort = "990"
 
-// ErrTLSRequired is matched when TLS was asked for and the server refused
-// AUTH TLS, or logged the client in before any authentication. No
-// credentials were sent.
-var ErrTLSRequired = errors.New("ftp: the server does not offer the TLS that was required")
-
-// ErrPipelinedTLS is matched when the server sent bytes after its 234 reply
-// to AUTH TLS, before the handshake: text that would be read as if it came
-// through TLS (the attack of CVE-2021-22947). The connection is closed.
-var ErrPipelinedTLS = errors.New("ftp: server sent data before the TLS handshake")
-
 // tlsConfig returns the TLS config for a session with the server whose name
 // (or IP) is host: verification on, TLS 1.2 at least, a session cache that
 // the data connections share.
@@ -154,16 +144,6 @@ func (c *Conn) dataHandshakeLimit() time.Duration {
 	}
 	return c.cfg.replyTimeout()
 }
-
-// TLSError reports a failed TLS handshake or TLS negotiation.
-type TLSError struct {
-	Op  string // "control", "data" or the command
-	Err error
-}
-
-func (e *TLSError) Error() string { return fmt.Sprintf("ftp: TLS %s: %v", e.Op, e.Err) }
-
-func (e *TLSError) Unwrap() error { return e.Err }
 
 // startImplicitTLS wraps a fresh control connection in TLS before the greeting.
 func (c *Conn) startImplicitTLS(ctx context.Context) error {

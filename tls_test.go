@@ -86,7 +86,7 @@ func TestTLSRoundTrip(t *testing.T) {
 			assert.Equal(t, tc.version, state.Version)
 
 			data := randomBytes(t, 2<<20+3)
-			_, err = c.Store(ctx, "f", bytes.NewReader(data))
+			_, err = send(c.Store(ctx, "f"))(bytes.NewReader(data))
 			require.NoError(t, err)
 			onDisk, err := os.ReadFile(filepath.Join(srv.Root, "f"))
 			require.NoError(t, err)
@@ -101,7 +101,7 @@ func TestTLSRoundTrip(t *testing.T) {
 			require.True(t, bytes.Equal(data[100:], got.Bytes()))
 
 			// Empty files both ways: the handshake still happens.
-			_, err = c.Store(ctx, "empty", bytes.NewReader(nil))
+			_, err = send(c.Store(ctx, "empty"))(bytes.NewReader(nil))
 			require.NoError(t, err)
 			r, err = c.Retrieve(ctx, "empty")
 			require.NoError(t, err)
@@ -161,7 +161,7 @@ func TestTLSClearData(t *testing.T) {
 		TLSConfig: &tls.Config{RootCAs: cert.Pool}})
 	require.NoError(t, err)
 	defer c.Close()
-	_, err = c.Store(ctx, "clear", bytes.NewReader([]byte("plain data")))
+	_, err = send(c.Store(ctx, "clear"))(bytes.NewReader([]byte("plain data")))
 	require.NoError(t, err)
 	r, err := c.Retrieve(ctx, "clear")
 	require.NoError(t, err)

@@ -41,7 +41,7 @@ func TestTLSUploadEndsWithoutReset(t *testing.T) {
 			require.NoError(t, err)
 			defer c.Close()
 			for _, size := range []int{37, len(big)} {
-				n, err := c.Store(ctx, "up", bytes.NewReader(big[:size]))
+				n, err := send(c.Store(ctx, "up"))(bytes.NewReader(big[:size]))
 				require.NoError(t, err)
 				assert.Equal(t, int64(size), n)
 				got := f.upload("up")

@@ -125,7 +125,7 @@ func TestPoolDropsConnectionWithoutDataConnections(t *testing.T) {
 	})
 	cfg := f.config(tls.VersionTLS13)
 	cfg.TLSConfig.SessionTicketsDisabled = true
-	p := NewPool(f.Addr, cfg, PoolOptions{MaxOpen: 2})
+	p := NewPool(f.Addr, cfg, &PoolOptions{MaxOpen: 2})
 	defer p.Close()
 	ctx := testCtx(t)
 	pc, err := p.Conn(ctx)
@@ -141,7 +141,7 @@ func TestPoolDropsConnectionWithoutDataConnections(t *testing.T) {
 
 	// A connection whose transfers work is kept.
 	cfg.TLSConfig.SessionTicketsDisabled = false
-	p2 := NewPool(f.Addr, cfg, PoolOptions{MaxOpen: 2})
+	p2 := NewPool(f.Addr, cfg, &PoolOptions{MaxOpen: 2})
 	defer p2.Close()
 	pc, err = p2.Conn(ctx)
 	require.NoError(t, err)

@@ -23,9 +23,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// loginLines is what a client logging in as u/p sends.
-const loginLines = "USER u\r\nPASS p\r\n"
-
 // retrieveSteps scripts a passive RETR of name that sends content.
 func retrieveSteps(sc *fakeftp.Script, name string, content []byte) {
 	sc.Expect("EPSV\r\n")
@@ -87,7 +84,7 @@ func TestTranscriptGreeting(t *testing.T) {
 		c := dialFake(t, srv, nil)
 		assert.Equal(t, "Ready now", c.Welcome())
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"QUIT\r\n", srv.Transcript())
+		assert.Equal(t, fakeftp.LoginLines+"QUIT\r\n", srv.Transcript())
 	})
 	t.Run("421", func(t *testing.T) {
 		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
@@ -272,7 +269,7 @@ func TestTranscriptLoginRejected(t *testing.T) {
 	assert.Equal(t, 530, fe.Code)
 	assert.Equal(t, "PASS ****", fe.Command)
 	assert.ErrorIs(t, err, os.ErrPermission)
-	assert.Equal(t, loginLines, srv.Transcript())
+	assert.Equal(t, fakeftp.LoginLines, srv.Transcript())
 }
 
 // recordingDialer returns a DialContext that records every address and
@@ -337,7 +334,7 @@ func TestTranscriptEPSVFallbackRemembered(t *testing.T) {
 	assert.Equal(t, "AAA", string(retrieveAll(t, ctx, c, "a")))
 	assert.Equal(t, "BBBB", string(retrieveAll(t, ctx, c, "b")))
 	require.NoError(t, c.Close())
-	assert.Equal(t, loginLines+"TYPE I\r\nEPSV\r\nPASV\r\nRETR a\r\nPASV\r\nRETR b\r\nQUIT\r\n", srv.Transcript())
+	assert.Equal(t, fakeftp.LoginLines+"TYPE I\r\nEPSV\r\nPASV\r\nRETR a\r\nPASV\r\nRETR b\r\nQUIT\r\n", srv.Transcript())
 }
 
 func TestTranscriptPASVAddressPolicy(t *testing.T) {
@@ -402,7 +399,7 @@ func TestTranscriptPASVAddressPolicy(t *testing.T) {
 		require.ErrorIs(t, err, errForeignDial)
 		require.NoError(t, c.NoOp(ctx), "the dialogue stays in step after the abort")
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"TYPE I\r\nPASV\r\nRETR f\r\nABOR\r\nNOOP\r\nQUIT\r\n", srv.Transcript())
+		assert.Equal(t, fakeftp.LoginLines+"TYPE I\r\nPASV\r\nRETR f\r\nABOR\r\nNOOP\r\nQUIT\r\n", srv.Transcript())
 		assert.Equal(t, []string{srv.Addr, "10.1.2.3:" + strconv.Itoa(srv.DataPort(0))}, d.dialed())
 	})
 	t.Run("PassiveControlPeerThenServer", func(t *testing.T) {
@@ -481,7 +478,7 @@ func TestTranscriptMalformedPassiveReply(t *testing.T) {
 			var pe *ProtocolError
 			require.ErrorAs(t, err, &pe)
 			assert.ErrorIs(t, c.NoOp(ctx), ErrClosed, "the Conn is closed after a protocol error")
-			assert.Equal(t, loginLines+"TYPE I\r\n"+verb+"\r\n", srv.Transcript())
+			assert.Equal(t, fakeftp.LoginLines+"TYPE I\r\n"+verb+"\r\n", srv.Transcript())
 		})
 	}
 }
@@ -592,18 +589,18 @@ var argOps = []struct {
 		return err
 	}},
 	{"StoreWriter", func(ctx context.Context, c *Conn, a string) error {
-		w, err := c.StoreWriter(ctx, a, 0)
+		w, err := c.StoreFrom(ctx, a, 0)
 		if w != nil {
 			w.Abort()
 		}
 		return err
 	}},
 	{"Store", func(ctx context.Context, c *Conn, a string) error {
-		_, err := c.Store(ctx, a, strings.NewReader("x"))
+		_, err := send(c.Store(ctx, a))(strings.NewReader("x"))
 		return err
 	}},
-	{"AppendWriter", func(ctx context.Context, c *Conn, a string) error {
-		w, err := c.AppendWriter(ctx, a)
+	{"Append", func(ctx context.Context, c *Conn, a string) error {
+		w, err := c.Append(ctx, a)
 		if w != nil {
 			w.Abort()
 		}
@@ -621,7 +618,14 @@ var argOps = []struct {
 	{"NameList", func(ctx context.Context, c *Conn, a string) error { _, err := c.NameList(ctx, a); return err }},
 	{"Stat", func(ctx context.Context, c *Conn, a string) error { _, err := c.Stat(ctx, a); return err }},
 	{"Status", func(ctx context.Context, c *Conn, a string) error { _, err := c.Status(ctx, a); return err }},
-	{"RemoveAll", func(ctx context.Context, c *Conn, a string) error { return c.RemoveAll(ctx, a) }},
+	{"ListWith", func(ctx context.Context, c *Conn, a string) error { _, err := c.ListWith(ctx, a, nil); return err }},
+	{"RawList", func(ctx context.Context, c *Conn, a string) error {
+		r, err := c.RawList(ctx, "LIST", a)
+		if r != nil {
+			r.Close()
+		}
+		return err
+	}},
 }
 
 // TestTranscriptInvalidArguments checks that every operation rejects CR, LF
@@ -643,7 +647,7 @@ func TestTranscriptInvalidArguments(t *testing.T) {
 				assert.ErrorIs(t, err, ErrInvalidArgument, "%s(%q)", op.name, b)
 			}
 			require.NoError(t, c.Close())
-			assert.Equal(t, loginLines+"QUIT\r\n", srv.Transcript(), "nothing may be written for a bad argument")
+			assert.Equal(t, fakeftp.LoginLines+"QUIT\r\n", srv.Transcript(), "nothing may be written for a bad argument")
 		})
 	}
 }
@@ -717,7 +721,7 @@ func TestTranscriptMultiLineReply(t *testing.T) {
 	assert.Equal(t, 214, r.Code)
 	assert.Equal(t, []string{"The following commands are recognized.", " USER PASS", "Help OK."}, r.Lines())
 	require.NoError(t, c.Close())
-	assert.Equal(t, loginLines+"STAT\r\nHELP\r\nQUIT\r\n", srv.Transcript())
+	assert.Equal(t, fakeftp.LoginLines+"STAT\r\nHELP\r\nQUIT\r\n", srv.Transcript())
 }
 
 const featUTF8 = "211-Extensions supported:\r\n" +
@@ -759,7 +763,7 @@ func TestTranscriptFeatures(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, f, f2)
 	require.NoError(t, c.Close())
-	assert.Equal(t, loginLines+"FEAT\r\nOPTS UTF8 ON\r\nQUIT\r\n", srv.Transcript())
+	assert.Equal(t, fakeftp.LoginLines+"FEAT\r\nOPTS UTF8 ON\r\nQUIT\r\n", srv.Transcript())
 }
 
 func TestTranscriptFeaturesRefused(t *testing.T) {
@@ -774,7 +778,7 @@ func TestTranscriptFeaturesRefused(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, f)
 	require.NoError(t, c.Close())
-	assert.Equal(t, loginLines+"FEAT\r\nQUIT\r\n", srv.Transcript())
+	assert.Equal(t, fakeftp.LoginLines+"FEAT\r\nQUIT\r\n", srv.Transcript())
 }
 
 // TestTranscriptUTF8 checks when FEAT and OPTS UTF8 ON are sent: FEAT only
@@ -795,7 +799,7 @@ func TestTranscriptUTF8(t *testing.T) {
 		require.NoError(t, c.ChangeDir(ctx, "/plain"))
 		require.NoError(t, c.Delete(ctx, "file.txt"))
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"CWD /plain\r\nDELE file.txt\r\nQUIT\r\n", srv.Transcript())
+		assert.Equal(t, fakeftp.LoginLines+"CWD /plain\r\nDELE file.txt\r\nQUIT\r\n", srv.Transcript())
 	})
 	t.Run("non-ASCII path", func(t *testing.T) {
 		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
@@ -818,7 +822,7 @@ func TestTranscriptUTF8(t *testing.T) {
 		require.NoError(t, c.ChangeDir(ctx, "/dé"))
 		require.NoError(t, c.ChangeDir(ctx, "/ñ"))
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"CWD /plain\r\nFEAT\r\nOPTS UTF8 ON\r\nCWD /dé\r\nCWD /ñ\r\nQUIT\r\n", srv.Transcript())
+		assert.Equal(t, fakeftp.LoginLines+"CWD /plain\r\nFEAT\r\nOPTS UTF8 ON\r\nCWD /dé\r\nCWD /ñ\r\nQUIT\r\n", srv.Transcript())
 	})
 	t.Run("UTF8 not advertised", func(t *testing.T) {
 		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
@@ -832,7 +836,7 @@ func TestTranscriptUTF8(t *testing.T) {
 		c := dialFake(t, srv, nil)
 		require.NoError(t, c.ChangeDir(fakeftp.Ctx(t), "/dé"))
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"FEAT\r\nCWD /dé\r\nQUIT\r\n", srv.Transcript())
+		assert.Equal(t, fakeftp.LoginLines+"FEAT\r\nCWD /dé\r\nQUIT\r\n", srv.Transcript())
 	})
 	t.Run("DisableUTF8", func(t *testing.T) {
 		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
@@ -848,7 +852,7 @@ func TestTranscriptUTF8(t *testing.T) {
 		c := dialFake(t, srv, cfg)
 		require.NoError(t, c.ChangeDir(fakeftp.Ctx(t), "/dé"))
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"FEAT\r\nCWD /dé\r\nQUIT\r\n", srv.Transcript())
+		assert.Equal(t, fakeftp.LoginLines+"FEAT\r\nCWD /dé\r\nQUIT\r\n", srv.Transcript())
 	})
 	t.Run("OPTS refused", func(t *testing.T) {
 		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
@@ -864,7 +868,7 @@ func TestTranscriptUTF8(t *testing.T) {
 		c := dialFake(t, srv, nil)
 		require.NoError(t, c.ChangeDir(fakeftp.Ctx(t), "/dé"))
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"FEAT\r\nOPTS UTF8 ON\r\nCWD /dé\r\nQUIT\r\n", srv.Transcript())
+		assert.Equal(t, fakeftp.LoginLines+"FEAT\r\nOPTS UTF8 ON\r\nCWD /dé\r\nQUIT\r\n", srv.Transcript())
 	})
 	t.Run("Stat", func(t *testing.T) {
 		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
@@ -885,7 +889,7 @@ func TestTranscriptUTF8(t *testing.T) {
 		assert.Equal(t, int64(3), e.Size)
 		assert.Equal(t, time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), e.ModTime)
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"FEAT\r\nOPTS UTF8 ON\r\nMLST x.txt\r\nQUIT\r\n", srv.Transcript())
+		assert.Equal(t, fakeftp.LoginLines+"FEAT\r\nOPTS UTF8 ON\r\nMLST x.txt\r\nQUIT\r\n", srv.Transcript())
 	})
 	t.Run("List", func(t *testing.T) {
 		srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
@@ -912,7 +916,7 @@ func TestTranscriptUTF8(t *testing.T) {
 		assert.Equal(t, "sub", entries[1].Name)
 		assert.Equal(t, EntryDir, entries[1].Type)
 		require.NoError(t, c.Close())
-		assert.Equal(t, loginLines+"FEAT\r\nOPTS UTF8 ON\r\nEPSV\r\nMLSD\r\nQUIT\r\n", srv.Transcript())
+		assert.Equal(t, fakeftp.LoginLines+"FEAT\r\nOPTS UTF8 ON\r\nEPSV\r\nMLSD\r\nQUIT\r\n", srv.Transcript())
 	})
 }
 
@@ -938,7 +942,7 @@ func TestTranscriptReplyTimeout(t *testing.T) {
 			assert.GreaterOrEqual(t, elapsed, 250*time.Millisecond)
 			assert.Less(t, elapsed, 3*time.Second, "the reply timeout bounds the wait")
 			assert.ErrorIs(t, c.NoOp(ctx), ErrClosed)
-			assert.Equal(t, loginLines+"NOOP\r\n", srv.Transcript())
+			assert.Equal(t, fakeftp.LoginLines+"NOOP\r\n", srv.Transcript())
 		})
 	}
 }
@@ -1053,7 +1057,7 @@ func TestTranscriptAbortDownload(t *testing.T) {
 			require.NoError(t, r.Close(), "Close twice")
 			require.NoError(t, c.NoOp(ctx), "the Conn is usable after the abort")
 			require.NoError(t, c.Close())
-			assert.Equal(t, loginLines+"TYPE I\r\nEPSV\r\nRETR big\r\nABOR\r\nNOOP\r\nQUIT\r\n", srv.Transcript())
+			assert.Equal(t, fakeftp.LoginLines+"TYPE I\r\nEPSV\r\nRETR big\r\nABOR\r\nNOOP\r\nQUIT\r\n", srv.Transcript())
 		})
 	}
 }
@@ -1116,7 +1120,7 @@ func TestTranscriptTruncatedDownload(t *testing.T) {
 				assert.Equal(t, code, fe.Code)
 				require.NoError(t, c.NoOp(ctx))
 				require.NoError(t, c.Close())
-				assert.Equal(t, loginLines+"TYPE I\r\nEPSV\r\nRETR f\r\nNOOP\r\nQUIT\r\n", srv.Transcript())
+				assert.Equal(t, fakeftp.LoginLines+"TYPE I\r\nEPSV\r\nRETR f\r\nNOOP\r\nQUIT\r\n", srv.Transcript())
 			})
 		}
 	}
@@ -1160,7 +1164,7 @@ func TestTranscriptUploadSourceError(t *testing.T) {
 	cfg.ReplyTimeout = 2 * time.Second // a missing ABOR must not cost the full default
 	c := dialFake(t, srv, cfg)
 	ctx := fakeftp.Ctx(t)
-	n, err := c.Store(ctx, "up", &failingReader{data: []byte("abc"), err: errSourceBroken})
+	n, err := send(c.Store(ctx, "up"))(&failingReader{data: []byte("abc"), err: errSourceBroken})
 	var se *SourceError
 	require.ErrorAs(t, err, &se, "got %v", err)
 	assert.ErrorIs(t, err, errSourceBroken)
@@ -1168,7 +1172,7 @@ func TestTranscriptUploadSourceError(t *testing.T) {
 	assert.Equal(t, int64(3), n)
 	require.NoError(t, c.NoOp(ctx))
 	require.NoError(t, c.Close())
-	assert.Equal(t, loginLines+"TYPE I\r\nEPSV\r\nSTOR up\r\nABOR\r\nNOOP\r\nQUIT\r\n", srv.Transcript())
+	assert.Equal(t, fakeftp.LoginLines+"TYPE I\r\nEPSV\r\nSTOR up\r\nABOR\r\nNOOP\r\nQUIT\r\n", srv.Transcript())
 	assert.Equal(t, "abc", string(srv.Upload(0)))
 }
 
@@ -1188,11 +1192,11 @@ func TestTranscriptUpload(t *testing.T) {
 		sc.Quit()
 	})
 	c := dialFake(t, srv, nil)
-	n, err := c.Store(fakeftp.Ctx(t), "up", bytes.NewReader(data))
+	n, err := send(c.Store(fakeftp.Ctx(t), "up"))(bytes.NewReader(data))
 	require.NoError(t, err)
 	assert.Equal(t, int64(len(data)), n)
 	require.NoError(t, c.Close())
-	assert.Equal(t, loginLines+"TYPE I\r\nEPSV\r\nSTOR up\r\nQUIT\r\n", srv.Transcript())
+	assert.Equal(t, fakeftp.LoginLines+"TYPE I\r\nEPSV\r\nSTOR up\r\nQUIT\r\n", srv.Transcript())
 	assert.Equal(t, data, srv.Upload(0))
 }
 
@@ -1211,7 +1215,7 @@ func TestTranscriptUploadRefused(t *testing.T) {
 		sc.Quit()
 	})
 	c := dialFake(t, srv, nil)
-	_, err := c.Store(fakeftp.Ctx(t), "up", strings.NewReader("data"))
+	_, err := send(c.Store(fakeftp.Ctx(t), "up"))(strings.NewReader("data"))
 	var fe *Error
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, 552, fe.Code)
@@ -1237,7 +1241,7 @@ func TestTranscriptContextCancel(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Less(t, elapsed, 2*time.Second, "cancellation must not wait for the reply timeout")
 	assert.ErrorIs(t, c.NoOp(context.Background()), ErrClosed)
-	assert.Equal(t, loginLines+"NOOP\r\n", srv.Transcript())
+	assert.Equal(t, fakeftp.LoginLines+"NOOP\r\n", srv.Transcript())
 }
 
 func TestTranscriptContextAlreadyCancelled(t *testing.T) {
@@ -1253,7 +1257,7 @@ func TestTranscriptContextAlreadyCancelled(t *testing.T) {
 	require.ErrorIs(t, c.NoOp(ctx), context.Canceled)
 	require.NoError(t, c.NoOp(fakeftp.Ctx(t)), "nothing was sent, the Conn is still usable")
 	require.NoError(t, c.Close())
-	assert.Equal(t, loginLines+"NOOP\r\nQUIT\r\n", srv.Transcript())
+	assert.Equal(t, fakeftp.LoginLines+"NOOP\r\nQUIT\r\n", srv.Transcript())
 }
 
 // lockedBuffer is a bytes.Buffer safe for concurrent writers.
@@ -1369,12 +1373,14 @@ func TestTranscriptStoreUnique(t *testing.T) {
 				sc.Quit()
 			})
 			c := dialFake(t, srv, nil)
-			name, n, err := c.StoreUnique(fakeftp.Ctx(t), strings.NewReader("unique data"))
+			w, err := c.StoreUnique(fakeftp.Ctx(t))
 			require.NoError(t, err)
-			assert.Equal(t, tt.want, name)
+			n, err := w.Send(strings.NewReader("unique data"))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, w.UniqueName())
 			assert.Equal(t, int64(11), n)
 			require.NoError(t, c.Close())
-			assert.Equal(t, loginLines+"TYPE I\r\nEPSV\r\nSTOU\r\nQUIT\r\n", srv.Transcript())
+			assert.Equal(t, fakeftp.LoginLines+"TYPE I\r\nEPSV\r\nSTOU\r\nQUIT\r\n", srv.Transcript())
 			assert.Equal(t, "unique data", string(srv.Upload(0)))
 		})
 	}

@@ -37,12 +37,14 @@ type transfer struct {
 	c      *Conn
 	data   net.Conn
 	line   string // the transfer command as logged
+	arg    string // its argument: the remote path
 	prelim Reply  // the 1xx reply, or the final one when no data followed
 	tls    bool   // data is a *tls.Conn
 
 	kaStop, kaDone chan struct{} // the keepalive goroutine, when running
 	idle           time.Duration // Config.DataTimeout in force, 0 for none
 	done           bool          // the final reply was read
+	finalReply     Reply         // the final reply, once read
 	final          error         // its verdict, when read before the data
 	offset         int64         // the REST offset the transfer started at
 	upload         bool          // data goes to the server
@@ -103,6 +105,7 @@ func (c *Conn) openData(ctx context.Context, verb, arg string, offset int64, bin
 			return nil, err
 		}
 		t.ctx = ctx
+		t.arg = arg
 		t.offset = offset
 		t.idle = c.cfg.dataTimeout()
 		t.stopCtx = c.watchData(ctx, t.data)
@@ -715,7 +718,7 @@ func (t *transfer) finish() error {
 		t.done = true
 		// The caller's context still bounds the wait: a server that took
 		// the data and never confirms it must not hold the call.
-		_, err = t.c.readFinal(t.ctx, t.line)
+		t.finalReply, err = t.c.readFinal(t.ctx, t.line)
 	}
 	if closed != nil {
 		// The server closes its side once it has read the end of the
@@ -873,36 +876,6 @@ func announcedSize(msg string) int64 {
 	}
 }
 
-// LengthError reports a download whose length disagrees with the size the
-// server announced in its 150 reply or the one the caller expected
-// (Reader.ExpectSize; the resumable helpers expect what SIZE said),
-// whatever the server's final reply: a short stream matches
-// io.ErrUnexpectedEOF (the rest may come with a resumed transfer), an
-// overlong one matches ErrVerify (nothing beyond the expected length was
-// returned).
-type LengthError struct {
-	Command string
-	Want    int64  // the expected length of the stream
-	Got     int64  // bytes received; for an overlong stream, Want+1 at least
-	Source  string // where Want came from: "150 reply" or "expected size"
-}
-
-func (e *LengthError) Error() string {
-	if e.Got > e.Want {
-		return fmt.Sprintf("ftp: %s: the server sent more than the %d bytes of the %s", e.Command, e.Want, e.Source)
-	}
-	return fmt.Sprintf("ftp: %s: received %d of the %d bytes of the %s", e.Command, e.Got, e.Want, e.Source)
-}
-
-// Is matches io.ErrUnexpectedEOF for a short stream and ErrVerify for an
-// overlong one.
-func (e *LengthError) Is(target error) bool {
-	if e.Got > e.Want {
-		return target == ErrVerify
-	}
-	return target == io.ErrUnexpectedEOF
-}
-
 // ExpectSize declares that the stream carries exactly n bytes (the REST
 // offset excluded). Read and WriteTo then return no more than n bytes, and
 // the stream ends with a *LengthError if the server sends fewer or more,
@@ -1030,6 +1003,21 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 	return n, err
 }
 
+// WriteToN copies at most n bytes of the stream to w, as WriteTo does
+// (splice(2) into an *os.File on plain connections). It returns when n
+// bytes are copied, leaving the transfer open (Close then aborts it: ABOR,
+// as a segmented download does at the end of its range), or when the
+// stream ends, with the verdict of the final reply.
+func (r *Reader) WriteToN(w io.Writer, n int64) (int64, error) {
+	if n < 0 {
+		return 0, fmt.Errorf("ftp: %s: %w: a negative count %d", r.t.line, ErrInvalidArgument, n)
+	}
+	if bound, _ := r.bound(); bound >= 0 && r.n+n > bound {
+		return r.WriteTo(w) // the bound stops it where it must
+	}
+	return r.writeTo(w, n)
+}
+
 // writeTo copies to w up to limit bytes (all of the stream when limit is
 // negative). Stopping at the limit leaves the transfer open: the caller
 // Closes it, which aborts it.
@@ -1105,10 +1093,36 @@ func (r *Reader) writeTo(w io.Writer, limit int64) (int64, error) {
 // N returns the number of bytes read so far.
 func (r *Reader) N() int64 { return r.n }
 
-// SetProgress arranges for fn to be called with the running byte count as
-// data arrives: after each Read, and every 4 MiB on the zero-copy path,
-// which stays zero-copy. fn runs on the reading goroutine.
-func (r *Reader) SetProgress(fn func(n int64)) { r.progress = fn }
+// SetProgress arranges for p to be called as data arrives: after each
+// Read, and every MiB on the zero-copy path, which stays zero-copy. The
+// name is the remote path; done counts from the start of the file (the
+// REST offset included), total is the offset plus the expected size
+// (ExpectSize), or the size of the 150 reply when no offset makes it
+// ambiguous, or -1. p runs on the reading goroutine.
+func (r *Reader) SetProgress(p Progress) {
+	if p == nil {
+		r.progress = nil
+		return
+	}
+	r.progress = func(n int64) {
+		total := int64(-1)
+		switch {
+		case r.expect >= 0:
+			total = r.t.offset + r.expect
+		case r.announced >= 0 && r.t.offset == 0:
+			total = r.announced
+		}
+		p(r.t.arg, r.t.offset+n, total)
+	}
+}
+
+// Progress reports how a transfer advances: name is the file (the remote
+// path of a Reader or Writer, the path relative to the tree in a mirror),
+// done the bytes the destination holds so far, total what it will hold in
+// all, or -1 when unknown. It is called from the goroutine that moves the
+// data; where several transfers run at once (a mirror, a segmented
+// download), from several goroutines.
+type Progress func(name string, done, total int64)
 
 // zeroCopyChunk is how much the zero-copy paths move between progress
 // calls and idle deadlines.
@@ -1323,27 +1337,57 @@ func (t *trackedWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// SourceError reports that the caller's reader failed during an upload; the
-// upload was aborted and the remote file may hold a part of the data.
-type SourceError struct {
-	Command string
-	Err     error
+// Send copies everything src holds into the upload and closes it,
+// returning the bytes sent and the server's verdict: a nil error means the
+// server confirmed them. An *os.File source goes to the socket with
+// sendfile(2) on plain connections. If src fails, the upload is aborted
+// (ABOR) and the error is a *SourceError; if the data connection fails,
+// the server's final reply, when it gives one, is the error.
+func (w *Writer) Send(src io.Reader) (int64, error) {
+	n, err := w.ReadFrom(src)
+	if err != nil {
+		var se *SourceError
+		if errors.As(err, &se) {
+			w.Abort()
+			return n, err
+		}
+		// The data connection failed: the server's reply says why.
+		if cerr := w.Close(); cerr != nil {
+			return n, cerr
+		}
+		return n, err
+	}
+	return n, w.Close()
 }
 
-func (e *SourceError) Error() string {
-	return fmt.Sprintf("ftp: %s: reading the data to send: %v", e.Command, e.Err)
+// UniqueName returns the name the server chose for a StoreUnique upload:
+// from its 1xx reply ("150 FILE: name", RFC 1123 4.1.2.9, or a quoted
+// name), else from its final reply once Close has read it; "" when the
+// server did not say.
+func (w *Writer) UniqueName() string {
+	name := uniqueName(w.t.prelim.Message)
+	if name == "" && w.t.finalReply.Code != 0 {
+		name = uniqueName(w.t.finalReply.Message)
+	}
+	return name
 }
-
-func (e *SourceError) Unwrap() error { return e.Err }
 
 // N returns the number of bytes written to the data connection so far
 // (before ASCII conversion). They are confirmed only by a nil Close.
 func (w *Writer) N() int64 { return w.n }
 
-// SetProgress arranges for fn to be called with the running byte count as
-// data is sent: after each Write, and every 4 MiB on the zero-copy path,
-// which stays zero-copy. fn runs on the writing goroutine.
-func (w *Writer) SetProgress(fn func(n int64)) { w.progress = fn }
+// SetProgress arranges for p to be called as data is sent: after each
+// Write, and every MiB on the zero-copy path, which stays zero-copy. The
+// name is the remote path; done counts from the start of the file (the
+// REST offset included); total is -1 (the Writer does not know the size
+// of its source). p runs on the writing goroutine.
+func (w *Writer) SetProgress(p Progress) {
+	if p == nil {
+		w.progress = nil
+		return
+	}
+	w.progress = func(n int64) { p(w.t.arg, w.t.offset+n, -1) }
+}
 
 // Close ends the data stream and reads the server's final reply. Safe to
 // call twice; the second call returns the first one's result.

@@ -59,7 +59,7 @@ func BenchmarkTransfer(b *testing.B) {
 			for b.Loop() {
 				f, err := os.Open(src)
 				require.NoError(b, err)
-				_, err = c.Store(b.Context(), "dst.bin", f)
+				_, err = send(c.Store(b.Context(), "dst.bin"))(f)
 				f.Close()
 				require.NoError(b, err)
 			}

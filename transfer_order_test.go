@@ -11,8 +11,6 @@ import (
 	"io"
 	"io/fs"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -92,7 +90,7 @@ func TestTranscriptRestImmediatelyBeforeTransfer(t *testing.T) {
 			sc.Quit()
 		})
 		c := dialFake(t, srv, nil)
-		n, err := c.StoreFrom(fakeftp.Ctx(t), "f", bytes.NewReader(content), 7)
+		n, err := send(c.StoreFrom(fakeftp.Ctx(t), "f", 7))(bytes.NewReader(content))
 		require.NoError(t, err)
 		assert.Equal(t, int64(len(content)), n)
 		require.NoError(t, c.Close())
@@ -238,40 +236,4 @@ func TestTranscriptRefusalWinsOverDataConnection(t *testing.T) {
 		lines = append(lines[:5], lines[6:]...)
 	}
 	assert.Equal(t, []string{"TYPE I", "EPSV", "RETR missing", "EPSV", "RETR f", "QUIT"}, lines[min(2, len(lines)):])
-}
-
-// TestTranscriptDownloadFileResumeOrder: the resumable helper continues a
-// local part with EPSV, REST and RETR in that order.
-func TestTranscriptDownloadFileResumeOrder(t *testing.T) {
-	content := []byte("0123456789")
-	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
-		sc.Login("u", "p")
-		sc.Expect("TYPE I\r\n")
-		sc.Send("200 ok\r\n")
-		sc.Expect("SIZE f\r\n")
-		sc.Send("213 10\r\n")
-		sc.Expect("FEAT\r\n")
-		sc.Send("211-Features:\r\n EPSV\r\n211 End\r\n")
-		sc.Expect("EPSV\r\n")
-		sc.EPSV()
-		sc.Expect("REST 4\r\n")
-		sc.Send("350 restarting at 4\r\n")
-		sc.Expect("RETR f\r\n")
-		sc.AcceptData()
-		sc.Send("150 Opening BINARY mode data connection for f (10 bytes)\r\n")
-		sc.WriteData(content[4:])
-		sc.CloseData()
-		sc.Send("226 done\r\n")
-		sc.Quit()
-	})
-	local := filepath.Join(t.TempDir(), "f")
-	require.NoError(t, os.WriteFile(local, content[:4], 0o644))
-	res, err := DownloadFile(fakeftp.Ctx(t), Endpoint{Addr: srv.Addr, Config: fakeConfig()}, "f", local, nil)
-	require.NoError(t, err)
-	assert.Equal(t, ResumedLocalFile, res.ResumedFrom)
-	got, err := os.ReadFile(local)
-	require.NoError(t, err)
-	assert.Equal(t, content, got)
-	srv.Wait()
-	wantCommands(t, srv, "TYPE I", "SIZE f", "FEAT", "EPSV", "REST 4", "RETR f", "QUIT")
 }

@@ -1,105 +1,46 @@
-// Listings as text: the client hands listings over parsed, and the AT
-// commands pass them on as the server's text.
+// Listings as text: the AT commands pass a listing on as the server sent
+// it, through the client's raw listing stream.
 
 package atbridge
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"strings"
-	"time"
+	"io"
 
 	"github.com/seed362563c3/ftp"
 )
 
+// maxListingText bounds a listing held for an AT command: the modules'
+// own buffers are far smaller.
+const maxListingText = 64 << 20
+
 // listingText returns the listing of dir for verb (LIST, NLST or MLSD) as
-// lines ending in CRLF. The client lists with MLSD when the server has it
-// and LIST otherwise, and keeps each line in Entry.Raw: lines are passed on
-// as received when the client used the command asked for. LIST on a server
-// with MLSD gets lines formatted like ls -l from the entries; MLSD on a
-// server without it is not supported. "." and "..", which the client leaves
-// out, are missing; lines the client could not parse come last.
+// the server sends it (ftp.Conn.RawList), lines ending in CRLF. MLSD on a
+// server without MLST in FEAT is not supported.
 func listingText(ctx context.Context, conn *ftp.Conn, verb, dir string) ([]byte, error) {
-	var lines []string
-	if verb == "NLST" {
-		names, err := conn.NameList(ctx, dir)
-		if err != nil {
-			return nil, err
-		}
-		lines = names
-	} else {
+	if verb == "MLSD" {
 		feats, err := conn.Features(ctx)
 		if err != nil {
 			return nil, err
 		}
-		mlsd := feats.Has("MLST")
-		if verb == "MLSD" && !mlsd {
+		if !feats.Has("MLST") {
 			return nil, fmt.Errorf("ftp: MLSD: %w", ftp.ErrNotSupported)
 		}
-		entries, err := conn.List(ctx, dir)
-		var le *ftp.ListError
-		if err != nil && !errors.As(err, &le) {
-			return nil, err
-		}
-		for _, e := range entries {
-			if (verb == "MLSD") == mlsd {
-				lines = append(lines, e.Raw)
-			} else {
-				lines = append(lines, lsLine(e, time.Now()))
-			}
-		}
-		if le != nil {
-			lines = append(lines, le.Lines...)
-		}
 	}
-	var sb strings.Builder
-	for _, l := range lines {
-		sb.WriteString(l)
-		sb.WriteString("\r\n")
+	r, err := conn.RawList(ctx, verb, dir)
+	if err != nil {
+		return nil, err
 	}
-	return []byte(sb.String()), nil
-}
-
-// lsLine formats an entry the way a Unix server's LIST does.
-func lsLine(e *ftp.Entry, now time.Time) string {
-	kind := byte('-')
-	switch e.Type {
-	case ftp.EntryDir:
-		kind = 'd'
-	case ftp.EntryLink:
-		kind = 'l'
-	case ftp.EntryOther:
-		kind = '?'
+	text, err := io.ReadAll(io.LimitReader(r, maxListingText+1))
+	if err == nil && len(text) > maxListingText {
+		err = fmt.Errorf("ftp: %s %s: %w: a listing of more than %d bytes", verb, dir, ftp.ErrLimit, maxListingText)
 	}
-	perm := e.Mode.Perm()
-	if perm == 0 {
-		perm = 0o644
-		if e.Type == ftp.EntryDir {
-			perm = 0o755
-		}
+	if cerr := r.Close(); err == nil {
+		err = cerr
 	}
-	mode := string(kind) + fs.FileMode(perm).String()[1:]
-	owner, group := e.Owner, e.Group
-	if owner == "" {
-		owner = "ftp"
+	if err != nil {
+		return nil, err
 	}
-	if group == "" {
-		group = "ftp"
-	}
-	size := max(e.Size, 0)
-	t := e.ModTime
-	if t.IsZero() {
-		t = now
-	}
-	stamp := t.Format("Jan _2 15:04")
-	if now.Sub(t) > 180*24*time.Hour || t.Sub(now) > 24*time.Hour {
-		stamp = t.Format("Jan _2  2006")
-	}
-	name := e.Name
-	if e.Type == ftp.EntryLink && e.Target != "" {
-		name += " -> " + e.Target
-	}
-	return fmt.Sprintf("%s 1 %s %s %12d %s %s", mode, owner, group, size, stamp, name)
+	return text, nil
 }

@@ -12,7 +12,6 @@ package atbridge
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -82,7 +81,7 @@ type luatSession struct {
 	ended  bool
 }
 
-// uploader is an open upload: an *ftp.Writer, or the pipe into StoreUnique.
+// uploader is an open upload: an *ftp.Writer.
 type uploader interface {
 	Write([]byte) (int, error)
 	Close() error
@@ -570,11 +569,11 @@ func (l *luat) cmdPUT(ctx context.Context, c *call) error {
 		var err error
 		switch l.s.PutOpt {
 		case "APPE":
-			w, err = conn.AppendWriter(ctx, l.putFile())
+			w, err = conn.Append(ctx, l.putFile())
 		case "STOU":
 			w, err = storeUnique(ctx, conn, l.s.PutPath)
 		default:
-			w, err = conn.StoreWriter(ctx, l.putFile(), 0)
+			w, err = conn.Store(ctx, l.putFile())
 		}
 		if err != nil {
 			conn.Close()
@@ -642,61 +641,14 @@ func (l *luat) endPut(s *luatSession, err error) {
 	s.conn.Close()
 }
 
-// storeUnique opens an STOU upload in dir. The client offers STOU only as
-// a call that reads everything from an io.Reader, so the chunks go through
-// a pipe into it, running in its own goroutine.
+// storeUnique opens an STOU upload in dir.
 func storeUnique(ctx context.Context, conn *ftp.Conn, dir string) (uploader, error) {
 	if dir != "" {
 		if err := conn.ChangeDir(ctx, dir); err != nil {
 			return nil, err
 		}
 	}
-	pr, pw := io.Pipe()
-	u := &pipeUpload{pw: pw, done: make(chan error, 1)}
-	started := make(chan struct{})
-	var once sync.Once
-	src := readFunc(func(p []byte) (int, error) {
-		once.Do(func() { close(started) })
-		return pr.Read(p)
-	})
-	go func() {
-		_, _, err := conn.StoreUnique(ctx, src)
-		pr.CloseWithError(errUploadEnded)
-		u.done <- err
-	}()
-	select {
-	case <-started:
-		return u, nil
-	case err := <-u.done:
-		return nil, err
-	}
-}
-
-var (
-	errUploadEnded   = errors.New("atbridge: the upload ended")
-	errUploadAborted = errors.New("atbridge: the upload was aborted")
-)
-
-type readFunc func([]byte) (int, error)
-
-func (f readFunc) Read(p []byte) (int, error) { return f(p) }
-
-type pipeUpload struct {
-	pw   *io.PipeWriter
-	done chan error
-}
-
-func (u *pipeUpload) Write(b []byte) (int, error) { return u.pw.Write(b) }
-
-func (u *pipeUpload) Close() error {
-	u.pw.Close()
-	return <-u.done
-}
-
-func (u *pipeUpload) Abort() error {
-	u.pw.CloseWithError(errUploadAborted)
-	<-u.done
-	return nil
+	return conn.StoreUnique(ctx)
 }
 
 // AT+FTPQUIT: ends the open session; its transfer reports 86 (quit).

@@ -931,7 +931,7 @@ func (q *quectel) cmdPUT(ctx context.Context, c *call) error {
 	} else {
 		conn, err := q.live(ctx)
 		if err == nil {
-			w, err = conn.StoreWriter(ctx, file, start)
+			w, err = conn.StoreFrom(ctx, file, start)
 		}
 		if err != nil {
 			// No CONNECT: the failure is the answer.
@@ -997,7 +997,7 @@ func (q *quectel) putLocal(ctx context.Context, c *call, file, local string, sta
 			q.report("+QFTPPUT", err, phaseCommand)
 			return
 		}
-		w, err := conn.StoreWriter(ctx, file, start)
+		w, err := conn.StoreFrom(ctx, file, start)
 		if err != nil {
 			q.report("+QFTPPUT", err, q.openPhase())
 			return

@@ -35,7 +35,11 @@ func dial(t *testing.T, addr string, cfg *ftp.Config) *ftp.Conn {
 // store uploads data as name.
 func store(t *testing.T, c *ftp.Conn, name string, data []byte) error {
 	t.Helper()
-	_, err := c.Store(testCtx(t), name, bytes.NewReader(data))
+	w, err := c.Store(testCtx(t), name)
+	if err != nil {
+		return err
+	}
+	_, err = w.Send(bytes.NewReader(data))
 	return err
 }
 

@@ -19,7 +19,11 @@ func publish(ctx context.Context, addr string, cfg *ftp.Config, report string) e
 		return err
 	}
 	defer c.Close()
-	_, err = c.Store(ctx, "report.txt", strings.NewReader(report))
+	w, err := c.Store(ctx, "report.txt")
+	if err != nil {
+		return err
+	}
+	_, err = w.Send(strings.NewReader(report))
 	return err
 }
 

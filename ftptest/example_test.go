@@ -28,7 +28,11 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer c.Close()
-	if _, err := c.Store(ctx, "hello.txt", strings.NewReader("hello, world\n")); err != nil {
+	w, err := c.Store(ctx, "hello.txt")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := w.Send(strings.NewReader("hello, world\n")); err != nil {
 		log.Fatal(err)
 	}
 

@@ -8,7 +8,7 @@
 // Every transfer is checked byte for byte: uploads on the server's disk
 // (its directory is read directly), downloads in the local file. The
 // session covers the library's resumable helpers (DownloadFile and
-// UploadFile continuing a partial copy, Pool.DownloadSegmented) and
+// UploadFile continuing a partial copy, resume.DownloadSegmented) and
 // mirrors both ways, which a second, unchanged mirror must leave alone.
 //
 // The servers come from .ci/install-servers.sh (vsftpd and the Python

@@ -4,11 +4,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 
+	"github.com/seed362563c3/ftp"
 	"github.com/seed362563c3/ftp/internal/realservers"
 )
 
@@ -102,4 +104,15 @@ func newEnv() (e *env, miss string, err error) {
 		return nil, "", err
 	}
 	return e, "", nil
+}
+
+// send uploads r through the Writer that a Store, StoreFrom or Append
+// call returned, and says what the server confirmed (Writer.Send).
+func send(w *ftp.Writer, err error) func(io.Reader) (int64, error) {
+	return func(r io.Reader) (int64, error) {
+		if err != nil {
+			return 0, err
+		}
+		return w.Send(r)
+	}
 }

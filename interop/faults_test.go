@@ -1,5 +1,5 @@
 // Fault trials and segmented downloads against vsftpd: the resumable
-// helpers through the fault-injecting proxy, and Pool.DownloadSegmented
+// helpers through the fault-injecting proxy, and DownloadSegmented
 // with 1, 2, 4 and 8 connections.
 
 package interop
@@ -19,6 +19,7 @@ import (
 	"github.com/seed362563c3/ftp/internal/faultproxy/faulttrial"
 	"github.com/seed362563c3/ftp/internal/realservers"
 	"github.com/seed362563c3/ftp/internal/testreport"
+	"github.com/seed362563c3/ftp/resume"
 )
 
 // startVsftpd starts a plain vsftpd on 127.0.0.1 for one test.
@@ -95,11 +96,11 @@ func BenchmarkVsftpdSegmented(b *testing.B) {
 	local := filepath.Join(dir, "out.bin")
 	for _, n := range []int{1, 2, 4, 8} {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
-			p := ftp.NewPool(inst.Addrs["127.0.0.1"], &ftp.Config{User: inst.User, Password: inst.Password}, ftp.PoolOptions{MaxOpen: n})
+			p := ftp.NewPool(inst.Addrs["127.0.0.1"], &ftp.Config{User: inst.User, Password: inst.Password}, &ftp.PoolOptions{MaxOpen: n})
 			defer p.Close()
 			b.SetBytes(size)
 			for b.Loop() {
-				if _, err := p.DownloadSegmented(context.Background(), "segmented.bin", local, n, nil); err != nil {
+				if _, err := resume.DownloadSegmented(context.Background(), p, "segmented.bin", local, n, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/seed362563c3/ftp"
 	"github.com/seed362563c3/ftp/internal/realservers"
 	"github.com/seed362563c3/ftp/internal/testreport"
+	"github.com/seed362563c3/ftp/mirror"
 )
 
 // tlsMode is one column of the matrix's TLS dimension.
@@ -596,7 +597,7 @@ func (c *cell) upload() (err error) {
 		return err
 	}
 	defer f.Close()
-	n, err := c.conn.Store(c.ctx, c.path("file.bin"), f)
+	n, err := send(c.conn.Store(c.ctx, c.path("file.bin")))(f)
 	if err != nil {
 		return err
 	}
@@ -801,7 +802,7 @@ func (c *cell) resumeUpload() (err error) {
 	if _, err := f.Seek(held, io.SeekStart); err != nil {
 		return err
 	}
-	n, err := c.conn.StoreFrom(c.ctx, c.path("resume.bin"), f, held)
+	n, err := send(c.conn.StoreFrom(c.ctx, c.path("resume.bin"), held))(f)
 	if why, lacks := c.withoutREST(); lacks {
 		got, rerr := os.ReadFile(c.onDisk(c.path("resume.bin")))
 		if rerr != nil {
@@ -829,7 +830,7 @@ func (c *cell) resumeUpload() (err error) {
 // and is then put right on the server's disk by hand, so that what follows
 // is tested from the right start; err is a failure to go on from.
 func (c *cell) storeFirstPart(name string, cut int) (firstErr, err error) {
-	if _, err := c.conn.Store(c.ctx, c.path(name), bytes.NewReader(c.e.data[:cut])); err != nil {
+	if _, err := send(c.conn.Store(c.ctx, c.path(name)))(bytes.NewReader(c.e.data[:cut])); err != nil {
 		return nil, fmt.Errorf("first part: %w", err)
 	}
 	if firstErr = c.checkDisk(c.path(name), c.e.data[:cut]); firstErr != nil {
@@ -851,7 +852,7 @@ func (c *cell) appendUpload() (err error) {
 	if err != nil {
 		return err
 	}
-	n, err := c.conn.Append(c.ctx, c.path("append.bin"), bytes.NewReader(c.e.data[cut:]))
+	n, err := send(c.conn.Append(c.ctx, c.path("append.bin")))(bytes.NewReader(c.e.data[cut:]))
 	if has, why := c.spec.Has(realservers.FeatureAPPE); !has {
 		got, rerr := os.ReadFile(c.onDisk(c.path("append.bin")))
 		if rerr != nil {
@@ -898,7 +899,7 @@ func (c *cell) delete() error {
 }
 
 func (c *cell) emptyUpload() error {
-	n, err := c.conn.Store(c.ctx, c.path("empty.bin"), bytes.NewReader(nil))
+	n, err := send(c.conn.Store(c.ctx, c.path("empty.bin")))(bytes.NewReader(nil))
 	if err != nil {
 		return err
 	}
@@ -931,7 +932,7 @@ func (c *cell) emptyDownload() error {
 }
 
 func (c *cell) removeAll() error {
-	if err := c.conn.RemoveAll(c.ctx, c.base); err != nil {
+	if err := mirror.RemoveAll(c.ctx, c.conn, c.base); err != nil {
 		return err
 	}
 	if _, err := c.conn.Stat(c.ctx, c.base); !errors.Is(err, fs.ErrNotExist) {
@@ -941,7 +942,7 @@ func (c *cell) removeAll() error {
 		return err
 	}
 	// Removing what is not there is no error.
-	return c.conn.RemoveAll(c.ctx, c.base)
+	return mirror.RemoveAll(c.ctx, c.conn, c.base)
 }
 
 func (c *cell) quit() error {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/seed362563c3/ftp"
+	"github.com/seed362563c3/ftp/mirror"
 )
 
 // mirrorTree is what the mirror steps send up and expect back.
@@ -59,7 +60,7 @@ type mirrorState struct {
 // mirrors would: the later ones reuse its idle connections. run closes it.
 func (c *cell) mirrorPool() *ftp.Pool {
 	if c.pool == nil {
-		c.pool = ftp.NewPool(c.addr, c.cfg, ftp.PoolOptions{MaxOpen: 4})
+		c.pool = ftp.NewPool(c.addr, c.cfg, &ftp.PoolOptions{MaxOpen: 4})
 	}
 	return c.pool
 }
@@ -77,7 +78,7 @@ func (c *cell) mirrorUp() error {
 		return err
 	}
 	pool := c.mirrorPool()
-	st, err := pool.MirrorUp(c.ctx, m.local, m.remote, nil)
+	st, err := mirror.Up(c.ctx, pool, m.local, m.remote, nil)
 	if err != nil {
 		return fmt.Errorf("%w (stats %+v)", err, *st)
 	}
@@ -103,7 +104,7 @@ func (c *cell) mirrorDown() error {
 		c.note("MirrorDown from a tree put on disk")
 	}
 	pool := c.mirrorPool()
-	st, err := pool.MirrorDown(c.ctx, m.remote, m.down, nil)
+	st, err := mirror.Down(c.ctx, pool, m.remote, m.down, nil)
 	if err != nil {
 		return fmt.Errorf("%w (stats %+v)", err, *st)
 	}
@@ -130,12 +131,12 @@ func (c *cell) remirror(up bool) error {
 		return nil
 	}
 	pool := c.mirrorPool()
-	var st *ftp.MirrorStats
+	var st *mirror.Stats
 	var err error
 	if up {
-		st, err = pool.MirrorUp(c.ctx, m.local, m.remote, nil)
+		st, err = mirror.Up(c.ctx, pool, m.local, m.remote, nil)
 	} else {
-		st, err = pool.MirrorDown(c.ctx, m.remote, m.down, nil)
+		st, err = mirror.Down(c.ctx, pool, m.remote, m.down, nil)
 	}
 	if err != nil {
 		return fmt.Errorf("%w (stats %+v)", err, *st)

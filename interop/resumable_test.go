@@ -1,5 +1,5 @@
 // The library's resumable helpers against each server: DownloadFile and
-// UploadFile continuing a partial copy, and Pool.DownloadSegmented, with
+// UploadFile continuing a partial copy, and DownloadSegmented, with
 // both ends compared byte for byte.
 
 package interop
@@ -13,15 +13,20 @@ import (
 
 	"github.com/seed362563c3/ftp"
 	"github.com/seed362563c3/ftp/internal/realservers"
+	"github.com/seed362563c3/ftp/resume"
 )
 
 // resumeOpts keeps retries few and quick, so that a failing server costs
 // seconds: a wrong result is wrong at any retry count.
-func resumeOpts() *ftp.ResumeOptions {
-	return &ftp.ResumeOptions{Retries: 2, Backoff: 100 * time.Millisecond, MaxBackoff: time.Second}
+func resumeOpts() *resume.Options {
+	return &resume.Options{Retries: 2, Backoff: 100 * time.Millisecond, MaxBackoff: time.Second}
 }
 
-func (c *cell) endpoint() ftp.Endpoint { return ftp.Endpoint{Addr: c.addr, Config: c.cfg} }
+// onePool is a pool of one connection for a resumable transfer; the caller
+// closes it (QUIT).
+func (c *cell) onePool() *ftp.Pool {
+	return ftp.NewPool(c.addr, c.cfg, &ftp.PoolOptions{MaxOpen: 1})
+}
 
 // withoutREST returns why the server has no REST, if it has none.
 func (c *cell) withoutREST() (string, bool) {
@@ -52,7 +57,9 @@ func (c *cell) downloadFileResume() error {
 	if err := os.WriteFile(local, c.e.data[:cut], 0o644); err != nil {
 		return err
 	}
-	res, err := ftp.DownloadFile(c.ctx, c.endpoint(), c.path("file.bin"), local, resumeOpts())
+	p := c.onePool()
+	res, err := resume.DownloadFile(c.ctx, p, c.path("file.bin"), local, resumeOpts())
+	p.Close()
 	got, rerr := os.ReadFile(local)
 	if rerr != nil {
 		return rerr
@@ -91,7 +98,12 @@ func (c *cell) uploadFileResume() error {
 	if err := c.putOnDisk(rel, c.e.data[:cut]); err != nil {
 		return err
 	}
-	res, err := ftp.UploadFile(c.ctx, c.endpoint(), c.e.dataFile, rel, resumeOpts())
+	p := c.onePool()
+	res, err := resume.UploadFile(c.ctx, p, c.e.dataFile, rel, resumeOpts())
+	p.Close()
+	if err == nil && res.ResumedFrom != "" {
+		c.note("UploadFile resumed by " + res.ResumedFrom)
+	}
 	got, rerr := os.ReadFile(c.onDisk(rel))
 	if rerr != nil {
 		return fmt.Errorf("on the server's disk: %w (UploadFile: %v)", rerr, err)
@@ -122,9 +134,9 @@ func (c *cell) segmented() error {
 	local := filepath.Join(c.tmp, "segmented.bin")
 	cfg := c.cfg.Clone()
 	cfg.ReplyTimeout = 5 * time.Second
-	pool := ftp.NewPool(c.addr, cfg, ftp.PoolOptions{MaxOpen: 4})
+	pool := ftp.NewPool(c.addr, cfg, &ftp.PoolOptions{MaxOpen: 4})
 	defer pool.Close()
-	res, err := pool.DownloadSegmented(c.ctx, c.path("file.bin"), local, 4, resumeOpts())
+	res, err := resume.DownloadSegmented(c.ctx, pool, c.path("file.bin"), local, 4, resumeOpts())
 	got, rerr := os.ReadFile(local)
 	if why, lacks := c.withoutREST(); lacks {
 		if err == nil && rerr != nil {

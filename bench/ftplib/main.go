@@ -103,7 +103,11 @@ func put(ctx context.Context, c *ftp.Conn, local, remote string) error {
 		return err
 	}
 	defer f.Close()
-	_, err = c.Store(ctx, remote, f)
+	w, err := c.Store(ctx, remote)
+	if err != nil {
+		return err
+	}
+	_, err = w.Send(f)
 	return err
 }
 

@@ -98,7 +98,11 @@ func cmdDemo(ctx context.Context, s *session, _ []string) error {
 	if err != nil {
 		return err
 	}
-	sent1, err := c1.Store(ctx, demoRemoteName, f)
+	var sent1 int64
+	w1, err := c1.Store(ctx, demoRemoteName)
+	if err == nil {
+		sent1, err = w1.Send(f)
+	}
 	c1.Close()
 	if err == nil {
 		return fmt.Errorf("demo: the first upload was not cut (%d bytes sent)", sent1)
@@ -126,7 +130,11 @@ func cmdDemo(ctx context.Context, s *session, _ []string) error {
 		return err
 	}
 	start = time.Now()
-	sent2, err := c2.StoreFrom(ctx, demoRemoteName, f, held)
+	var sent2 int64
+	w2, err := c2.StoreFrom(ctx, demoRemoteName, held)
+	if err == nil {
+		sent2, err = w2.Send(f)
+	}
 	upDur := time.Since(start)
 	if err != nil {
 		return fmt.Errorf("demo: resumed upload: %w", err)

@@ -62,6 +62,7 @@ import (
 	"time"
 
 	ftp "github.com/seed362563c3/ftp"
+	"github.com/seed362563c3/ftp/resume"
 )
 
 func main() {
@@ -517,7 +518,7 @@ func (s *session) config(t *target) (*ftp.Config, error) {
 
 // resumable runs one of the library's resumable transfers with a progress
 // display, and says how the result was verified when --verify asked.
-func (s *session) resumable(prog *progress, label string, size int64, remote string, run func(*ftp.ResumeOptions) (*ftp.TransferResult, error)) error {
+func (s *session) resumable(prog *progress, label string, size int64, remote string, run func(*resume.Options) (*resume.Result, error)) error {
 	ro := s.resumeOptions()
 	tr := prog.start(label, size, -1, false)
 	ro.Progress = tr.callback()
@@ -530,7 +531,7 @@ func (s *session) resumable(prog *progress, label string, size int64, remote str
 }
 
 // verifiedBy says what proved a transfer's result.
-func verifiedBy(res *ftp.TransferResult) string {
+func verifiedBy(res *resume.Result) string {
 	if res.Verified == "" {
 		return "nothing: the server reports no size and no checksum"
 	}
@@ -541,8 +542,8 @@ func verifiedBy(res *ftp.TransferResult) string {
 // the library's resumable transfers. Uploads keep their resume records in
 // the user's cache directory, so that a later --resume continues a remote
 // part only if it came from the same local file.
-func (s *session) resumeOptions() *ftp.ResumeOptions {
-	o := &ftp.ResumeOptions{Retries: s.opts.retries, Verify: s.opts.verify, Fresh: !s.opts.resume}
+func (s *session) resumeOptions() *resume.Options {
+	o := &resume.Options{Retries: s.opts.retries, Verify: s.opts.verify, Fresh: !s.opts.resume}
 	if o.Retries == 0 {
 		o.Retries = -1
 	}
@@ -709,8 +710,10 @@ func cmdGet(ctx context.Context, s *session, args []string) error {
 		return s.getSegmented(ctx, t, cfg, remote, local, prog.start(label, -1, -1, false))
 	}
 	if local != "-" && (s.opts.retries > 0 || s.opts.verify) {
-		return s.resumable(prog, label, -1, remote, func(ro *ftp.ResumeOptions) (*ftp.TransferResult, error) {
-			return ftp.DownloadFile(ctx, ftp.Endpoint{Addr: t.addr, Config: cfg}, remote, local, ro)
+		return s.resumable(prog, label, -1, remote, func(ro *resume.Options) (*resume.Result, error) {
+			pool := ftp.NewPool(t.addr, cfg, &ftp.PoolOptions{MaxOpen: 1})
+			defer pool.Close()
+			return resume.DownloadFile(ctx, pool, remote, local, ro)
 		})
 	}
 	c, err := ftp.Dial(ctx, t.addr, cfg)
@@ -766,7 +769,7 @@ func cmdGet(ctx context.Context, s *session, args []string) error {
 	}
 	tr := prog.start(label, size, offset, false)
 	if tr != nil {
-		r.SetProgress(func(n int64) { tr.update(offset+n, -1) }) // keeps splice
+		r.SetProgress(func(_ string, done, _ int64) { tr.update(done, -1) }) // keeps splice
 	}
 	if local == "-" {
 		_, err = io.Copy(s.stdout, r)
@@ -806,11 +809,11 @@ func cmdGet(ctx context.Context, s *session, args []string) error {
 // getSegmented downloads remote into local over --segments pooled
 // connections.
 func (s *session) getSegmented(ctx context.Context, t *target, cfg *ftp.Config, remote, local string, tr *tracker) error {
-	pool := ftp.NewPool(t.addr, cfg, ftp.PoolOptions{MaxOpen: s.opts.segments})
+	pool := ftp.NewPool(t.addr, cfg, &ftp.PoolOptions{MaxOpen: s.opts.segments})
 	defer pool.Close()
 	ro := s.resumeOptions()
 	ro.Progress = tr.callback()
-	res, err := pool.DownloadSegmented(ctx, remote, local, s.opts.segments, ro)
+	res, err := resume.DownloadSegmented(ctx, pool, remote, local, s.opts.segments, ro)
 	tr.finish(err)
 	s.debugPool(pool)
 	if err == nil && s.opts.verify {
@@ -862,8 +865,10 @@ func cmdPut(ctx context.Context, s *session, args []string) error {
 	defer prog.wait()
 	label := "put " + escapeText(path.Base(remote))
 	if s.opts.retries > 0 || s.opts.verify {
-		return s.resumable(prog, label, fi.Size(), remote, func(ro *ftp.ResumeOptions) (*ftp.TransferResult, error) {
-			return ftp.UploadFile(ctx, ftp.Endpoint{Addr: t.addr, Config: cfg}, local, remote, ro)
+		return s.resumable(prog, label, fi.Size(), remote, func(ro *resume.Options) (*resume.Result, error) {
+			pool := ftp.NewPool(t.addr, cfg, &ftp.PoolOptions{MaxOpen: 1})
+			defer pool.Close()
+			return resume.UploadFile(ctx, pool, local, remote, ro)
 		})
 	}
 	c, err := ftp.Dial(ctx, t.addr, cfg)
@@ -874,7 +879,7 @@ func cmdPut(ctx context.Context, s *session, args []string) error {
 
 	if !s.opts.resume {
 		tr := prog.start(label, fi.Size(), 0, false)
-		w, err := c.StoreWriter(ctx, remote, 0)
+		w, err := c.Store(ctx, remote)
 		if err == nil {
 			_, err = sendFile(w, f, 0, tr)
 		}
@@ -899,7 +904,7 @@ func cmdPut(ctx context.Context, s *session, args []string) error {
 	}
 	tr := prog.start(label, fi.Size(), held, false)
 	var n int64
-	w, err := c.StoreWriter(ctx, remote, held)
+	w, err := c.StoreFrom(ctx, remote, held)
 	if err == nil {
 		n, err = sendFile(w, f, held, tr)
 	}
@@ -910,7 +915,7 @@ func cmdPut(ctx context.Context, s *session, args []string) error {
 			tr.finish(serr)
 			return serr
 		}
-		w, err = c.AppendWriter(ctx, remote)
+		w, err = c.Append(ctx, remote)
 		if err == nil {
 			_, err = sendFile(w, f, held, tr)
 		}
@@ -919,29 +924,15 @@ func cmdPut(ctx context.Context, s *session, args []string) error {
 	return err
 }
 
-// sendFile sends the rest of f through w, as Conn.Store does: the upload
-// is aborted when reading f fails, and closed (reading the server's
-// verdict) otherwise. w.ReadFrom is called directly rather than through
-// io.Copy, which would prefer (*os.File).WriteTo and hide the file from
-// the Writer's sendfile path; progress keeps that path (in 1 MiB steps).
+// sendFile sends the rest of f through w (Writer.Send: the upload is
+// aborted when reading f fails, and closed, reading the server's verdict,
+// otherwise), reporting progress from base, which keeps the Writer's
+// sendfile path (in 1 MiB steps).
 func sendFile(w *ftp.Writer, f *os.File, base int64, tr *tracker) (int64, error) {
 	if tr != nil {
-		w.SetProgress(func(n int64) { tr.update(base+n, -1) })
+		w.SetProgress(func(_ string, done, _ int64) { tr.update(done, -1) })
 	}
-	n, err := w.ReadFrom(f)
-	if err != nil {
-		var se *ftp.SourceError
-		if errors.As(err, &se) {
-			w.Abort()
-			return n, err
-		}
-		// The data connection failed: the server's reply says why.
-		if cerr := w.Close(); cerr != nil {
-			return n, cerr
-		}
-		return n, err
-	}
-	return n, w.Close()
+	return w.Send(f)
 }
 
 func cmdRemove(ctx context.Context, s *session, args []string) error {

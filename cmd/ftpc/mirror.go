@@ -1,5 +1,5 @@
 // ftpc mirror: a directory tree in either direction, in the manner of
-// lftp's mirror, through the library's Pool.MirrorDown and MirrorUp.
+// lftp's mirror, through the library's mirror.Down and mirror.Up.
 
 package main
 
@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	ftp "github.com/seed362563c3/ftp"
+	"github.com/seed362563c3/ftp/mirror"
 )
 
 func cmdMirror(ctx context.Context, s *session, args []string) error {
@@ -34,7 +35,7 @@ func cmdMirror(ctx context.Context, s *session, args []string) error {
 	}
 	remoteDir := dirPath(t.path)
 
-	pool := ftp.NewPool(t.addr, cfg, ftp.PoolOptions{MaxOpen: s.opts.parallel})
+	pool := ftp.NewPool(t.addr, cfg, &ftp.PoolOptions{MaxOpen: s.opts.parallel})
 	defer pool.Close()
 	prog := newProgress(s.opts.progress, s.stderr)
 	op := "get"
@@ -42,18 +43,18 @@ func cmdMirror(ctx context.Context, s *session, args []string) error {
 		op = "put"
 	}
 	mp := newMirrorProgress(prog, op)
-	opts := &ftp.MirrorOptions{
+	opts := &mirror.Options{
 		Parallel: s.opts.parallel,
 		Delete:   s.opts.delete,
 		DryRun:   s.opts.dryRun,
 		Resume:   s.resumeOptions(),
 		Progress: mp.callback(),
 	}
-	var st *ftp.MirrorStats
+	var st *mirror.Stats
 	if s.opts.reverse {
-		st, err = pool.MirrorUp(ctx, dir, remoteDir, opts)
+		st, err = mirror.Up(ctx, pool, dir, remoteDir, opts)
 	} else {
-		st, err = pool.MirrorDown(ctx, remoteDir, dir, opts)
+		st, err = mirror.Down(ctx, pool, remoteDir, dir, opts)
 	}
 	mp.end()
 	prog.wait()
@@ -65,7 +66,7 @@ func cmdMirror(ctx context.Context, s *session, args []string) error {
 }
 
 // mirrorSummary is the line that says what a mirror did (or would do).
-func mirrorSummary(st *ftp.MirrorStats, dryRun bool) string {
+func mirrorSummary(st *mirror.Stats, dryRun bool) string {
 	if dryRun {
 		return fmt.Sprintf("mirror --dry-run: %d files to transfer (%d to resume, %d bytes), %d unchanged, %d dirs to create, %d to delete, %d symlinks and %d others skipped, %d names refused",
 			st.Files, st.Resumed, st.Bytes, st.Unchanged, st.Dirs, st.Deleted, st.Symlinks, st.Other, st.Refused)

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	ftp "github.com/seed362563c3/ftp"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
@@ -275,11 +276,11 @@ func (t *tracker) update(done, total int64) {
 
 // callback returns t.update as a ResumeOptions.Progress, nil for a nil
 // tracker: a callback set for nothing would only slow the transfer.
-func (t *tracker) callback() func(done, total int64) {
+func (t *tracker) callback() ftp.Progress {
 	if t == nil {
 		return nil
 	}
-	return t.update
+	return func(_ string, done, total int64) { t.update(done, total) }
 }
 
 // finish ends the report: err nil for a transfer that succeeded.

@@ -27,6 +27,7 @@ import (
 
 	"github.com/seed362563c3/ftp"
 	"github.com/seed362563c3/ftp/internal/faultproxy"
+	"github.com/seed362563c3/ftp/resume"
 )
 
 // Target is the server the trials run against.
@@ -262,7 +263,10 @@ func Run(ctx context.Context, tb testing.TB, tgt Target, o Options) (sum Summary
 		tb.Fatal(err)
 	}
 	if err := r.clean(ctx, func(c *ftp.Conn) error {
-		_, err := c.Store(ctx, r.remote, bytes.NewReader(data))
+		w, err := c.Store(ctx, r.remote)
+		if err == nil {
+			_, err = w.Send(bytes.NewReader(data))
+		}
 		return err
 	}); err != nil {
 		tb.Fatalf("fault trials against %s: putting the download source: %v", tgt.Name, err)
@@ -395,23 +399,26 @@ func (r *runner) trial(ctx context.Context, i, total int, upload bool) {
 	cfg.DialContext = p.DialContext
 	cfg.ReplyTimeout = o.ReplyTimeout
 	cfg.DialTimeout = o.DialTimeout
-	ep := ftp.Endpoint{Addr: r.tgt.Addr, Config: cfg}
-	opts := &ftp.ResumeOptions{Retries: o.Retries, Backoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond, Verify: true}
+	// A pool of one connection: each attempt checks it out, and a broken
+	// one is replaced.
+	ep := ftp.NewPool(r.tgt.Addr, cfg, &ftp.PoolOptions{MaxOpen: 1})
+	opts := &resume.Options{Retries: o.Retries, Backoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond, Verify: true}
 	if len(o.HashAlgorithms) > 0 {
 		opts.HashAlgorithm = o.HashAlgorithms[i/2%len(o.HashAlgorithms)]
 	}
 
 	tctx, cancel := context.WithTimeout(ctx, o.TrialTimeout)
 	t0 := time.Now()
-	var res *ftp.TransferResult
+	var res *resume.Result
 	var err error
 	if upload {
-		res, err = ftp.UploadFile(tctx, ep, r.src, name, opts)
+		res, err = resume.UploadFile(tctx, ep, r.src, name, opts)
 	} else {
-		res, err = ftp.DownloadFile(tctx, ep, name, local, opts)
+		res, err = resume.DownloadFile(tctx, ep, name, local, opts)
 	}
 	took := time.Since(t0)
 	cancel()
+	ep.Close() // the connection it kept is closed now (QUIT)
 
 	var problems []string
 	if err != nil {
@@ -453,7 +460,7 @@ func (r *runner) trial(ctx context.Context, i, total int, upload bool) {
 }
 
 // account adds a trial to the summary.
-func (r *runner) account(st faultproxy.Stats, res *ftp.TransferResult, err error) {
+func (r *runner) account(st faultproxy.Stats, res *resume.Result, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.sum.Faults.Add(st)

@@ -1,7 +1,7 @@
 // The io/fs view against the in-process server: fstest.TestFS, WalkDir,
 // Glob and http.FileServer with ranges.
 
-package ftp
+package ftpfs
 
 import (
 	"io"
@@ -13,7 +13,9 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/seed362563c3/ftp"
 	"github.com/seed362563c3/ftp/internal/embedded"
+	"github.com/seed362563c3/ftp/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -22,18 +24,18 @@ import (
 // reads a file at many offsets, each a REST + RETR + ABOR, so the
 // conformance test keeps its files small.)
 func newTestFS(t *testing.T, bigSize int) (*FS, *embedded.Server) {
-	srv := startServer(t, embedded.Options{})
+	srv := testutil.StartServer(t, embedded.Options{})
 	root := srv.Root
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "tree/a/b"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(root, "tree/hello.txt"), []byte("hello, fs\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(root, "tree/a/one.go"), []byte("package one\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(root, "tree/a/b/two.go"), []byte("package two\n"), 0o644))
 	if bigSize > 0 {
-		require.NoError(t, os.WriteFile(filepath.Join(root, "tree/a/b/big.bin"), randomBytes(t, bigSize), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(root, "tree/a/b/big.bin"), testutil.RandomBytes(t, bigSize), 0o644))
 	}
-	p := NewPool(srv.Addr, nil, PoolOptions{MaxOpen: 16})
+	p := ftp.NewPool(srv.Addr, nil, &ftp.PoolOptions{MaxOpen: 16})
 	t.Cleanup(func() { p.Close() })
-	return NewFS(testCtx(t), p, "/tree"), srv
+	return New(testutil.Ctx(t), p, "/tree"), srv
 }
 
 func TestFSConformance(t *testing.T) {

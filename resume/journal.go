@@ -1,11 +1,11 @@
 // Resume records: what an upload is sending, kept in a directory the
-// caller names (ResumeOptions.Journal), so that a later call continues a
+// caller names (Options.Journal), so that a later call continues a
 // partial remote file only when it came from the same source: the same
 // size, modification time and sampled content for a file (the quick check
 // of rsync and make, with the content of both ends as well), the same
 // SHA-256 for any other source.
 
-package ftp
+package resume
 
 import (
 	"crypto/sha256"
@@ -18,6 +18,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/seed362563c3/ftp"
 )
 
 // resumeRecord identifies the source of an upload to one remote file.
@@ -37,9 +39,9 @@ type resumeRecord struct {
 const sampleSpan = 1 << 20
 
 // recordOf describes src (size bytes) as the source of an upload to
-// target over c.
-func recordOf(c *Conn, target string, src io.ReaderAt, size int64) (*resumeRecord, error) {
-	r := &resumeRecord{Server: c.serverID(), Target: target, Size: size}
+// target on the server p dials.
+func recordOf(p *ftp.Pool, target string, src io.ReaderAt, size int64) (*resumeRecord, error) {
+	r := &resumeRecord{Server: serverID(p), Target: target, Size: size}
 	if st, ok := src.(sizer); ok {
 		if fi, err := st.Stat(); err == nil {
 			r.ModTime = fi.ModTime().UTC()
@@ -48,27 +50,27 @@ func recordOf(c *Conn, target string, src io.ReaderAt, size int64) (*resumeRecor
 	h := sha256.New()
 	if r.ModTime.IsZero() {
 		if _, err := io.Copy(h, io.NewSectionReader(src, 0, size)); err != nil {
-			return nil, &SourceError{Command: "STOR " + target, Err: err}
+			return nil, &ftp.SourceError{Command: "STOR " + target, Err: err}
 		}
 		r.Sample = hex.EncodeToString(h.Sum(nil))
 		return r, nil
 	}
 	head := min(size, sampleSpan)
 	if _, err := io.Copy(h, io.NewSectionReader(src, 0, head)); err != nil {
-		return nil, &SourceError{Command: "STOR " + target, Err: err}
+		return nil, &ftp.SourceError{Command: "STOR " + target, Err: err}
 	}
 	if tail := max(head, size-sampleSpan); tail < size {
 		if _, err := io.Copy(h, io.NewSectionReader(src, tail, size-tail)); err != nil {
-			return nil, &SourceError{Command: "STOR " + target, Err: err}
+			return nil, &ftp.SourceError{Command: "STOR " + target, Err: err}
 		}
 	}
 	r.Sample = hex.EncodeToString(h.Sum(nil))
 	return r, nil
 }
 
-// serverID names the server and account of c in resume records.
-func (c *Conn) serverID() string {
-	return fmt.Sprintf("%s %s %s", c.nc.RemoteAddr(), c.dataHost, c.cfg.User)
+// serverID names the server and account of p in resume records.
+func serverID(p *ftp.Pool) string {
+	return p.Addr() + " " + p.Config().User
 }
 
 // path is where the record of r's server and target lives in dir.

@@ -1,7 +1,7 @@
 // Resumable transfers never complete one file with another's bytes, say
 // what they verified, and work on servers without SIZE.
 
-package ftp
+package resume
 
 import (
 	"bytes"
@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed362563c3/ftp"
 	"github.com/seed362563c3/ftp/internal/embedded"
 	"github.com/seed362563c3/ftp/internal/fakeftp"
+	"github.com/seed362563c3/ftp/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -49,16 +51,16 @@ func (i timedInfo) Sys() any           { return nil }
 // journal record of A's upload that proves otherwise, the part is not
 // continued: the server ends up with B, whole.
 func TestUploadStalePartWithoutRangeChecksum(t *testing.T) {
-	srv := startServer(t, embedded.Options{User: "u", Password: "p"}) // no HASH
-	ep := Endpoint{Addr: srv.Addr, Config: &Config{User: "u", Password: "p"}}
-	a := randomBytes(t, 3<<20)
-	b := randomBytes(t, 3<<20)
+	srv := testutil.StartServer(t, embedded.Options{User: "u", Password: "p"}) // no HASH
+	ep := testutil.Pool(t, srv.Addr, &ftp.Config{User: "u", Password: "p"}, 1)
+	a := testutil.RandomBytes(t, 3<<20)
+	b := testutil.RandomBytes(t, 3<<20)
 	require.NoError(t, os.WriteFile(filepath.Join(srv.Root, "f"), a[:len(a)/2], 0o644))
 	local := filepath.Join(t.TempDir(), "b")
 	require.NoError(t, os.WriteFile(local, b, 0o644))
 	for _, journal := range []string{"", t.TempDir()} {
 		require.NoError(t, os.WriteFile(filepath.Join(srv.Root, "f"), a[:len(a)/2], 0o644))
-		res, err := UploadFile(testCtx(t), ep, local, "f", &ResumeOptions{Journal: journal})
+		res, err := UploadFile(testutil.Ctx(t), ep, local, "f", &Options{Journal: journal})
 		require.NoError(t, err)
 		assert.False(t, res.Resumed, "journal %q", journal)
 		assert.Empty(t, res.ResumedFrom)
@@ -74,16 +76,16 @@ func TestUploadStalePartWithoutRangeChecksum(t *testing.T) {
 // leaves its record in the journal; the next call with the same source
 // continues the part, and one with a changed source starts over.
 func TestUploadResumesFromJournal(t *testing.T) {
-	srv := startServer(t, embedded.Options{User: "u", Password: "p"}) // no HASH
-	ep := Endpoint{Addr: srv.Addr, Config: &Config{User: "u", Password: "p"}}
+	srv := testutil.StartServer(t, embedded.Options{User: "u", Password: "p"}) // no HASH
+	ep := testutil.Pool(t, srv.Addr, &ftp.Config{User: "u", Password: "p"}, 1)
 	journal := t.TempDir()
-	data := randomBytes(t, 4<<20)
+	data := testutil.RandomBytes(t, 4<<20)
 	size := int64(len(data))
 	mtime := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	interrupted := func() int64 {
 		src := timedSource{data: data, mtime: mtime, from: 3 << 19, to: 3<<19 + 1}
-		_, err := Upload(testCtx(t), ep, src, size, "f", &ResumeOptions{Journal: journal, Retries: -1})
-		var se *SourceError
+		_, err := Upload(testutil.Ctx(t), ep, src, size, "f", &Options{Journal: journal, Retries: -1})
+		var se *ftp.SourceError
 		require.True(t, errors.As(err, &se), "want the source's error, got %v", err)
 		fi, err := os.Stat(filepath.Join(srv.Root, "f"))
 		require.NoError(t, err)
@@ -93,7 +95,7 @@ func TestUploadResumesFromJournal(t *testing.T) {
 	}
 
 	held := interrupted()
-	res, err := Upload(testCtx(t), ep, timedSource{data: data, mtime: mtime}, size, "f", &ResumeOptions{Journal: journal})
+	res, err := Upload(testutil.Ctx(t), ep, timedSource{data: data, mtime: mtime}, size, "f", &Options{Journal: journal})
 	require.NoError(t, err)
 	assert.True(t, res.Resumed)
 	assert.Equal(t, ResumedByJournal, res.ResumedFrom)
@@ -111,7 +113,7 @@ func TestUploadResumesFromJournal(t *testing.T) {
 	interrupted()
 	changed := bytes.Clone(data)
 	copy(changed[1<<20+100:], "changed")
-	res, err = Upload(testCtx(t), ep, timedSource{data: changed, mtime: mtime.Add(time.Second)}, size, "f", &ResumeOptions{Journal: journal})
+	res, err = Upload(testutil.Ctx(t), ep, timedSource{data: changed, mtime: mtime.Add(time.Second)}, size, "f", &Options{Journal: journal})
 	require.NoError(t, err)
 	assert.Equal(t, size, res.Sent)
 	onDisk, err = os.ReadFile(filepath.Join(srv.Root, "f"))
@@ -120,7 +122,7 @@ func TestUploadResumesFromJournal(t *testing.T) {
 
 	// A source without a time is recorded by its whole SHA-256.
 	interrupted()
-	res, err = Upload(testCtx(t), ep, bytes.NewReader(changed), size, "f", &ResumeOptions{Journal: journal})
+	res, err = Upload(testutil.Ctx(t), ep, bytes.NewReader(changed), size, "f", &Options{Journal: journal})
 	require.NoError(t, err)
 	assert.Equal(t, size, res.Sent)
 	onDisk, err = os.ReadFile(filepath.Join(srv.Root, "f"))
@@ -131,27 +133,27 @@ func TestUploadResumesFromJournal(t *testing.T) {
 // TestRequireChecksum: against a server without checksums, nothing moves
 // and the error says why; with one, the result names the algorithm.
 func TestRequireChecksum(t *testing.T) {
-	data := randomBytes(t, 1<<20)
+	data := testutil.RandomBytes(t, 1<<20)
 	local := filepath.Join(t.TempDir(), "src")
 	require.NoError(t, os.WriteFile(local, data, 0o644))
 
-	plain := startServer(t, embedded.Options{User: "u", Password: "p"})
-	ep := Endpoint{Addr: plain.Addr, Config: &Config{User: "u", Password: "p"}}
-	_, err := UploadFile(testCtx(t), ep, local, "f", &ResumeOptions{RequireChecksum: true})
-	assert.ErrorIs(t, err, ErrNotSupported)
+	plain := testutil.StartServer(t, embedded.Options{User: "u", Password: "p"})
+	ep := testutil.Pool(t, plain.Addr, &ftp.Config{User: "u", Password: "p"}, 1)
+	_, err := UploadFile(testutil.Ctx(t), ep, local, "f", &Options{RequireChecksum: true})
+	assert.ErrorIs(t, err, ftp.ErrNotSupported)
 	_, serr := os.Stat(filepath.Join(plain.Root, "f"))
 	assert.True(t, errors.Is(serr, os.ErrNotExist), "a byte moved: %v", serr)
 	require.NoError(t, os.WriteFile(filepath.Join(plain.Root, "g"), data, 0o644))
 	dst := filepath.Join(t.TempDir(), "g")
-	_, err = DownloadFile(testCtx(t), ep, "g", dst, &ResumeOptions{RequireChecksum: true})
-	assert.ErrorIs(t, err, ErrNotSupported)
+	_, err = DownloadFile(testutil.Ctx(t), ep, "g", dst, &Options{RequireChecksum: true})
+	assert.ErrorIs(t, err, ftp.ErrNotSupported)
 	fi, serr := os.Stat(dst)
 	require.NoError(t, serr)
 	assert.Zero(t, fi.Size())
 
-	hashing := startServer(t, embedded.Options{User: "u", Password: "p", EnableHASH: true})
-	ep = Endpoint{Addr: hashing.Addr, Config: &Config{User: "u", Password: "p"}}
-	res, err := UploadFile(testCtx(t), ep, local, "f", &ResumeOptions{RequireChecksum: true})
+	hashing := testutil.StartServer(t, embedded.Options{User: "u", Password: "p", EnableHASH: true})
+	ep = testutil.Pool(t, hashing.Addr, &ftp.Config{User: "u", Password: "p"}, 1)
+	res, err := UploadFile(testutil.Ctx(t), ep, local, "f", &Options{RequireChecksum: true})
 	require.NoError(t, err)
 	assert.NotEqual(t, "size", res.Verified)
 	assert.NotEmpty(t, res.Verified)
@@ -160,13 +162,13 @@ func TestRequireChecksum(t *testing.T) {
 // TestDownloadStaleLocalPart: the local part is not the remote file's
 // start, which the server's range checksum shows: it is replaced.
 func TestDownloadStaleLocalPart(t *testing.T) {
-	srv := startServer(t, embedded.Options{User: "u", Password: "p", EnableHASH: true})
-	ep := Endpoint{Addr: srv.Addr, Config: &Config{User: "u", Password: "p"}}
-	data := randomBytes(t, 2<<20)
+	srv := testutil.StartServer(t, embedded.Options{User: "u", Password: "p", EnableHASH: true})
+	ep := testutil.Pool(t, srv.Addr, &ftp.Config{User: "u", Password: "p"}, 1)
+	data := testutil.RandomBytes(t, 2<<20)
 	require.NoError(t, os.WriteFile(filepath.Join(srv.Root, "f"), data, 0o644))
 	dst := filepath.Join(t.TempDir(), "f")
 	require.NoError(t, os.WriteFile(dst, bytes.Repeat([]byte("q"), 1<<20), 0o644))
-	res, err := DownloadFile(testCtx(t), ep, "f", dst, nil)
+	res, err := DownloadFile(testutil.Ctx(t), ep, "f", dst, nil)
 	require.NoError(t, err)
 	assert.Empty(t, res.ResumedFrom)
 	assert.Equal(t, int64(len(data)), res.Sent)
@@ -176,7 +178,7 @@ func TestDownloadStaleLocalPart(t *testing.T) {
 
 	// A good part is continued, and says how it was checked.
 	require.NoError(t, os.WriteFile(dst, data[:1<<20], 0o644))
-	res, err = DownloadFile(testCtx(t), ep, "f", dst, nil)
+	res, err = DownloadFile(testutil.Ctx(t), ep, "f", dst, nil)
 	require.NoError(t, err)
 	assert.Equal(t, ResumedByRangeChecksum, res.ResumedFrom)
 	assert.Equal(t, int64(len(data)-1<<20), res.Sent)
@@ -211,7 +213,9 @@ func TestResumableHelpersWithoutSIZE(t *testing.T) {
 			sc.Quit()
 		})
 		dst := filepath.Join(t.TempDir(), "f")
-		res, err := DownloadFile(fakeftp.Ctx(t), Endpoint{Addr: srv.Addr, Config: fakeConfig()}, "f", dst, nil)
+		p := testutil.Pool(t, srv.Addr, testutil.FakeConfig(), 1)
+		res, err := DownloadFile(fakeftp.Ctx(t), p, "f", dst, nil)
+		p.Close() // QUIT, which the script expects
 		require.NoError(t, err)
 		assert.Equal(t, int64(len(content)), res.Size)
 		assert.Equal(t, "size", res.Verified)
@@ -243,42 +247,13 @@ func TestResumableHelpersWithoutSIZE(t *testing.T) {
 			mlst(sc, "f", len(content))
 			sc.Quit()
 		})
-		res, err := Upload(fakeftp.Ctx(t), Endpoint{Addr: srv.Addr, Config: fakeConfig()}, bytes.NewReader(content), int64(len(content)), "f", nil)
+		p := testutil.Pool(t, srv.Addr, testutil.FakeConfig(), 1)
+		res, err := Upload(fakeftp.Ctx(t), p, bytes.NewReader(content), int64(len(content)), "f", nil)
+		p.Close() // QUIT, which the script expects
 		require.NoError(t, err)
 		assert.Equal(t, "size", res.Verified)
 		assert.Equal(t, int64(len(content)), res.Sent)
 		srv.Wait()
 		assert.Equal(t, content, srv.Upload(0))
 	})
-}
-
-// TestHashRangeWithRANG: where FEAT lists HASH and RANG, a range checksum
-// is RANG (inclusive end) then HASH, whose reply must name that range.
-func TestHashRangeWithRANG(t *testing.T) {
-	srv := fakeftp.Start(t, func(sc *fakeftp.Script) {
-		sc.Login("u", "p")
-		sc.Expect("FEAT\r\n")
-		sc.Send("211-Features:\r\n HASH SHA-256*;MD5\r\n RANG STREAM\r\n211 End\r\n")
-		sc.Expect("OPTS HASH SHA-256\r\n")
-		sc.Send("200 SHA-256\r\n")
-		sc.Expect("RANG 0 99\r\n")
-		sc.Send("350 Restarting at 0. Ending byte set at 99\r\n")
-		sc.Expect("HASH f\r\n")
-		sc.Send("213 SHA-256 0-99 3ec2f0a1 f\r\n")
-		sc.Expect("RANG 0 49\r\n")
-		sc.Send("350 ok\r\n")
-		sc.Expect("HASH f\r\n")
-		sc.Send("213 SHA-256 0-99 3ec2f0a1 f\r\n") // the wrong range
-		sc.Quit()
-	})
-	c := dialFake(t, srv, nil)
-	ctx := fakeftp.Ctx(t)
-	sum, err := c.HashRange(ctx, "f", HashSHA256, 0, 100)
-	require.NoError(t, err)
-	assert.Equal(t, "3ec2f0a1", sum)
-	_, err = c.HashRange(ctx, "f", HashSHA256, 0, 50)
-	var pe *ProtocolError
-	assert.True(t, errors.As(err, &pe), "got %v", err)
-	require.NoError(t, c.Close())
-	srv.Wait()
 }

@@ -1,7 +1,7 @@
 // Fault injection: randomised resumable uploads and downloads through a
 // proxy that cuts, stalls and resets the control and data connections.
 
-package ftp_test
+package resume_test
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"github.com/seed362563c3/ftp/internal/faultproxy"
 	"github.com/seed362563c3/ftp/internal/faultproxy/faulttrial"
 	"github.com/seed362563c3/ftp/internal/testreport"
+	"github.com/seed362563c3/ftp/resume"
 )
 
 var (
@@ -112,12 +113,13 @@ func TestFaultStaleCommandAfterTimeout(t *testing.T) {
 		return faultproxy.Fault{}
 	})})
 	defer p.Close()
-	ep := ftp.Endpoint{Addr: srv.Addr, Config: &ftp.Config{User: "u", Password: "p", DialContext: p.DialContext, ReplyTimeout: replyTimeout}}
+	ep := ftp.NewPool(srv.Addr, &ftp.Config{User: "u", Password: "p", DialContext: p.DialContext, ReplyTimeout: replyTimeout}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	start := time.Now()
-	res, err := ftp.UploadFile(ctx, ep, src, "stale.bin", &ftp.ResumeOptions{Retries: 5, Backoff: time.Millisecond, Verify: true})
+	res, err := resume.UploadFile(ctx, ep, src, "stale.bin", &resume.Options{Retries: 5, Backoff: time.Millisecond, Verify: true})
 	took := time.Since(start)
+	ep.Close() // the pool's idle connection ends (QUIT)
 	if err != nil {
 		t.Fatalf("UploadFile: %v\n%s", err, p.Log())
 	}

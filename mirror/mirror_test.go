@@ -1,7 +1,7 @@
 // Many-file transfers and mirrors against the in-process server, and
 // mirrors of a hostile server's listings.
 
-package ftp
+package mirror
 
 import (
 	"bytes"
@@ -17,7 +17,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed362563c3/ftp"
 	"github.com/seed362563c3/ftp/internal/embedded"
+	"github.com/seed362563c3/ftp/internal/fakeftp"
+	"github.com/seed362563c3/ftp/internal/testutil"
+	"github.com/seed362563c3/ftp/resume"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -94,7 +98,7 @@ func listTree(t *testing.T, dir string) []string {
 }
 
 func TestMirrorDownAndUp2000Files(t *testing.T) {
-	srv := startServer(t, embedded.Options{})
+	srv := testutil.StartServer(t, embedded.Options{})
 	const nDirs, nFiles = 200, 2000
 	rels := makeMirrorTree(t, filepath.Join(srv.Root, "src"), nDirs, nFiles)
 	var total int64
@@ -103,21 +107,21 @@ func TestMirrorDownAndUp2000Files(t *testing.T) {
 		require.NoError(t, err)
 		total += fi.Size()
 	}
-	ctx := testCtx(t)
-	p := NewPool(srv.Addr, nil, PoolOptions{MaxOpen: 8})
+	ctx := testutil.Ctx(t)
+	p := ftp.NewPool(srv.Addr, nil, &ftp.PoolOptions{MaxOpen: 8})
 	defer p.Close()
 	var progressCalls sync.Map
-	opts := &MirrorOptions{Parallel: 8, Progress: func(name string, done, total int64) {
+	opts := &Options{Parallel: 8, Progress: func(name string, done, total int64) {
 		progressCalls.Store(name, done)
 	}}
 	local := filepath.Join(t.TempDir(), "down")
 
 	// Down: everything, byte for byte, remote times kept.
 	start := time.Now()
-	st, err := p.MirrorDown(ctx, "/src", local, opts)
+	st, err := Down(ctx, p, "/src", local, opts)
 	require.NoError(t, err)
 	t.Logf("mirror down of %d files (%d bytes): %v, %+v", nFiles, total, time.Since(start), *st)
-	assert.Equal(t, MirrorStats{Files: nFiles, Bytes: total, Dirs: nDirs + 1}, *st)
+	assert.Equal(t, Stats{Files: nFiles, Bytes: total, Dirs: nDirs + 1}, *st)
 	assertSameTree(t, filepath.Join(srv.Root, "src"), local, rels)
 	n := 0
 	progressCalls.Range(func(_, _ any) bool { n++; return true })
@@ -126,10 +130,10 @@ func TestMirrorDownAndUp2000Files(t *testing.T) {
 
 	// Again: nothing moves.
 	start = time.Now()
-	st, err = p.MirrorDown(ctx, "/src", local, &MirrorOptions{Parallel: 8})
+	st, err = Down(ctx, p, "/src", local, &Options{Parallel: 8})
 	require.NoError(t, err)
 	t.Logf("unchanged mirror down: %v", time.Since(start))
-	assert.Equal(t, MirrorStats{Unchanged: nFiles}, *st)
+	assert.Equal(t, Stats{Unchanged: nFiles}, *st)
 
 	// One remote file changes (same size, new content and time): only it.
 	changed := filepath.Join(srv.Root, "src", filepath.FromSlash(rels[7]))
@@ -137,9 +141,9 @@ func TestMirrorDownAndUp2000Files(t *testing.T) {
 	require.NoError(t, err)
 	newData := bytes.Repeat([]byte{'z'}, len(old))
 	require.NoError(t, os.WriteFile(changed, newData, 0o644))
-	st, err = p.MirrorDown(ctx, "/src", local, &MirrorOptions{Parallel: 8})
+	st, err = Down(ctx, p, "/src", local, &Options{Parallel: 8})
 	require.NoError(t, err)
-	assert.Equal(t, MirrorStats{Files: 1, Bytes: int64(len(old)), Unchanged: nFiles - 1}, *st)
+	assert.Equal(t, Stats{Files: 1, Bytes: int64(len(old)), Unchanged: nFiles - 1}, *st)
 	assertSameTree(t, filepath.Join(srv.Root, "src"), local, rels[7:8])
 
 	// A partial copy (".NAME.part", not older than the source: left by an
@@ -162,34 +166,36 @@ func TestMirrorDownAndUp2000Files(t *testing.T) {
 	require.NoError(t, os.Chtimes(rel(13), time.Unix(1e9, 0), time.Unix(1e9, 0)))
 	require.NoError(t, os.WriteFile(rel(14), append(content(14), "more"...), 0o644))
 	require.NoError(t, os.WriteFile(rel(15), []byte("edited"), 0o644))
-	st, err = p.MirrorDown(ctx, "/src", local, &MirrorOptions{Parallel: 8, DryRun: true})
+	st, err = Down(ctx, p, "/src", local, &Options{Parallel: 8, DryRun: true})
 	require.NoError(t, err)
-	want := MirrorStats{Files: 5, Resumed: 1, Unchanged: nFiles - 5,
+	want := Stats{Files: 5, Resumed: 1, Unchanged: nFiles - 5,
 		Bytes: int64(len(content(11))-len(content(11))/2) + int64(len(content(12))+len(content(13))+len(content(14))+len(content(15)))}
 	assert.Equal(t, want, *st)
-	st, err = p.MirrorDown(ctx, "/src", local, &MirrorOptions{Parallel: 8})
+	st, err = Down(ctx, p, "/src", local, &Options{Parallel: 8})
 	require.NoError(t, err)
 	assert.Equal(t, want, *st)
 	assertSameTree(t, filepath.Join(srv.Root, "src"), local, rels)
 
 	// Up into a new remote directory: everything, and MFMT sets the times.
 	start = time.Now()
-	st, err = p.MirrorUp(ctx, local, "/dst/copy", &MirrorOptions{Parallel: 8})
+	st, err = Up(ctx, p, local, "/dst/copy", &Options{Parallel: 8})
 	require.NoError(t, err)
 	t.Logf("mirror up of %d files: %v, %+v", nFiles, time.Since(start), *st)
-	assert.Equal(t, MirrorStats{Files: nFiles, Bytes: total, Dirs: nDirs + 1}, *st)
+	assert.Equal(t, Stats{Files: nFiles, Bytes: total, Dirs: nDirs + 1}, *st)
 	remote := filepath.Join(srv.Root, "dst", "copy")
 	assertSameTree(t, local, remote, rels)
 
 	// Again: nothing moves.
 	start = time.Now()
-	st, err = p.MirrorUp(ctx, local, "/dst/copy", &MirrorOptions{Parallel: 8})
+	st, err = Up(ctx, p, local, "/dst/copy", &Options{Parallel: 8})
 	require.NoError(t, err)
 	t.Logf("unchanged mirror up: %v", time.Since(start))
-	assert.Equal(t, MirrorStats{Unchanged: nFiles}, *st)
+	assert.Equal(t, Stats{Unchanged: nFiles}, *st)
 
 	// One local file changes: only it goes up. A partial remote copy
-	// (".NAME.part", newer than the source) is resumed.
+	// (".NAME.part", newer than the source) is resumed only once it is
+	// shown to be the source's start: this server has no range checksum
+	// and no journal recorded the upload, so it is replaced.
 	touched := filepath.Join(local, filepath.FromSlash(rels[99]))
 	require.NoError(t, os.WriteFile(touched, []byte("changed, and shorter"), 0o644))
 	remoteFile := filepath.Join(remote, filepath.FromSlash(rels[100]))
@@ -197,10 +203,10 @@ func TestMirrorDownAndUp2000Files(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.Remove(remoteFile))
 	require.NoError(t, os.WriteFile(filepath.Join(remote, filepath.FromSlash(partRel(rels[100]))), fullUp[:len(fullUp)/3], 0o644))
-	st, err = p.MirrorUp(ctx, local, "/dst/copy", &MirrorOptions{Parallel: 8})
+	st, err = Up(ctx, p, local, "/dst/copy", &Options{Parallel: 8})
 	require.NoError(t, err)
-	assert.Equal(t, MirrorStats{Files: 2, Resumed: 1, Unchanged: nFiles - 2,
-		Bytes: int64(len("changed, and shorter")) + int64(len(fullUp)-len(fullUp)/3)}, *st)
+	assert.Equal(t, Stats{Files: 2, Resumed: 0, Unchanged: nFiles - 2,
+		Bytes: int64(len("changed, and shorter")) + int64(len(fullUp))}, *st)
 	assertSameTree(t, local, remote, rels)
 
 	// Delete: what the destination has beyond the source goes, in both
@@ -213,15 +219,15 @@ func TestMirrorDownAndUp2000Files(t *testing.T) {
 	keptPart := filepath.Join(remote, filepath.FromSlash(partRel(rels[0])))
 	require.NoError(t, os.WriteFile(keptPart, []byte("x"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(remote, ".nothing.part"), []byte("x"), 0o644))
-	st, err = p.MirrorUp(ctx, local, "/dst/copy", &MirrorOptions{Parallel: 8, Delete: true, DryRun: true})
+	st, err = Up(ctx, p, local, "/dst/copy", &Options{Parallel: 8, Delete: true, DryRun: true})
 	require.NoError(t, err)
-	assert.Equal(t, MirrorStats{Files: 1, Bytes: 1, Unchanged: nFiles, Deleted: 5}, *st)
+	assert.Equal(t, Stats{Files: 1, Bytes: 1, Unchanged: nFiles, Deleted: 5}, *st)
 	assert.FileExists(t, filepath.Join(remote, "extra", "deeper", "x"))
 	assert.NoFileExists(t, filepath.Join(remote, "d001", "stray"))
 
-	st, err = p.MirrorUp(ctx, local, "/dst/copy", &MirrorOptions{Parallel: 8, Delete: true})
+	st, err = Up(ctx, p, local, "/dst/copy", &Options{Parallel: 8, Delete: true})
 	require.NoError(t, err)
-	assert.Equal(t, MirrorStats{Files: 1, Bytes: 1, Unchanged: nFiles, Deleted: 5}, *st)
+	assert.Equal(t, Stats{Files: 1, Bytes: 1, Unchanged: nFiles, Deleted: 5}, *st)
 	assert.NoDirExists(t, filepath.Join(remote, "extra"))
 	assert.NoFileExists(t, filepath.Join(remote, "d000", "stray"))
 	assert.NoFileExists(t, filepath.Join(remote, ".nothing.part"))
@@ -230,16 +236,16 @@ func TestMirrorDownAndUp2000Files(t *testing.T) {
 
 	// Down with Delete: the local stray goes, and the file edited locally
 	// is fetched again.
-	st, err = p.MirrorDown(ctx, "/src", local, &MirrorOptions{Parallel: 8, Delete: true})
+	st, err = Down(ctx, p, "/src", local, &Options{Parallel: 8, Delete: true})
 	require.NoError(t, err)
-	assert.Equal(t, MirrorStats{Files: 1, Bytes: int64(len(content(99))), Unchanged: nFiles - 1, Deleted: 1}, *st)
+	assert.Equal(t, Stats{Files: 1, Bytes: int64(len(content(99))), Unchanged: nFiles - 1, Deleted: 1}, *st)
 	assertSameTree(t, filepath.Join(srv.Root, "src"), local, rels)
 }
 
 func TestMirrorConflictsAndSymlinks(t *testing.T) {
-	srv := startServer(t, embedded.Options{})
-	ctx := testCtx(t)
-	p := NewPool(srv.Addr, nil, PoolOptions{MaxOpen: 4})
+	srv := testutil.StartServer(t, embedded.Options{})
+	ctx := testutil.Ctx(t)
+	p := ftp.NewPool(srv.Addr, nil, &ftp.PoolOptions{MaxOpen: 4})
 	defer p.Close()
 
 	src := filepath.Join(srv.Root, "src")
@@ -253,18 +259,18 @@ func TestMirrorConflictsAndSymlinks(t *testing.T) {
 	local := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(local, "dir"), []byte("not a dir"), 0o644))
 	require.NoError(t, os.MkdirAll(filepath.Join(local, "file", "inner"), 0o755))
-	st, err := p.MirrorDown(ctx, "/src", local, nil)
+	st, err := Down(ctx, p, "/src", local, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "dir is a dir in the source and a file")
 	assert.Contains(t, err.Error(), "file is a file in the source and a dir")
-	assert.Equal(t, MirrorStats{Files: 1}, *st, "only the empty file")
+	assert.Equal(t, Stats{Files: 1}, *st, "only the empty file")
 	fi, err := os.Stat(filepath.Join(local, "empty"))
 	require.NoError(t, err)
 	assert.Zero(t, fi.Size())
 
-	st, err = p.MirrorDown(ctx, "/src", local, &MirrorOptions{Delete: true})
+	st, err = Down(ctx, p, "/src", local, &Options{Delete: true})
 	require.NoError(t, err)
-	assert.Equal(t, MirrorStats{Files: 2, Bytes: 12, Dirs: 1, Deleted: 3, Unchanged: 1}, *st)
+	assert.Equal(t, Stats{Files: 2, Bytes: 12, Dirs: 1, Deleted: 3, Unchanged: 1}, *st)
 	b, err := os.ReadFile(filepath.Join(local, "dir", "f"))
 	require.NoError(t, err)
 	assert.Equal(t, "in dir", string(b))
@@ -275,7 +281,7 @@ func TestMirrorConflictsAndSymlinks(t *testing.T) {
 	require.NoError(t, os.WriteFile(outside, []byte("keep me"), 0o644))
 	require.NoError(t, os.Remove(filepath.Join(local, "file")))
 	require.NoError(t, os.Symlink(outside, filepath.Join(local, "file")))
-	_, err = p.MirrorDown(ctx, "/src", local, nil)
+	_, err = Down(ctx, p, "/src", local, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "file is a file in the source and a link")
 	b, err = os.ReadFile(outside)
@@ -288,17 +294,17 @@ func TestMirrorConflictsAndSymlinks(t *testing.T) {
 	require.NoError(t, os.Symlink(outside, filepath.Join(up, "to-outside")))
 	require.NoError(t, os.Symlink(filepath.Dir(outside), filepath.Join(up, "to-dir")))
 	require.NoError(t, os.WriteFile(filepath.Join(up, "empty"), nil, 0o644))
-	st, err = p.MirrorUp(ctx, up, "/up", nil)
+	st, err = Up(ctx, p, up, "/up", nil)
 	require.NoError(t, err)
-	assert.Equal(t, MirrorStats{Files: 2, Bytes: 4, Dirs: 1, Symlinks: 2}, *st)
+	assert.Equal(t, Stats{Files: 2, Bytes: 4, Dirs: 1, Symlinks: 2}, *st)
 	entries, err := os.ReadDir(filepath.Join(srv.Root, "up"))
 	require.NoError(t, err)
 	require.Len(t, entries, 2)
 	assert.Equal(t, "empty", entries[0].Name())
 	assert.Equal(t, "real", entries[1].Name())
-	st, err = p.MirrorUp(ctx, up, "/up", nil)
+	st, err = Up(ctx, p, up, "/up", nil)
 	require.NoError(t, err)
-	assert.Equal(t, MirrorStats{Unchanged: 2, Symlinks: 2}, *st)
+	assert.Equal(t, Stats{Unchanged: 2, Symlinks: 2}, *st)
 }
 
 // unsafeNamesIn collects the names of every *UnsafeNameError in err's tree.
@@ -306,7 +312,7 @@ func unsafeNamesIn(err error) []string {
 	var out []string
 	var walk func(error)
 	walk = func(e error) {
-		var ue *UnsafeNameError
+		var ue *ftp.UnsafeNameError
 		switch x := e.(type) {
 		case nil:
 		case interface{ Unwrap() []error }:
@@ -331,9 +337,9 @@ func TestMirrorDownHostileListing(t *testing.T) {
 	etcXBefore := err == nil
 	for _, mlsd := range []bool{true, false} {
 		t.Run(fmt.Sprintf("mlsd=%v", mlsd), func(t *testing.T) {
-			srv := startHostile(t, mlsd)
-			ctx := testCtx(t)
-			p := NewPool(srv.Addr, fakeConfig(), PoolOptions{MaxOpen: 4})
+			srv := fakeftp.StartHostile(t, mlsd)
+			ctx := testutil.Ctx(t)
+			p := ftp.NewPool(srv.Addr, testutil.FakeConfig(), &ftp.PoolOptions{MaxOpen: 4})
 			defer p.Close()
 			base := t.TempDir()
 			sandbox := filepath.Join(base, "sandbox")
@@ -344,7 +350,7 @@ func TestMirrorDownHostileListing(t *testing.T) {
 			require.NoError(t, os.WriteFile(filepath.Join(target, "mine"), []byte("mine"), 0o644))
 			require.NoError(t, os.WriteFile(filepath.Join(target, "sub", "mine"), []byte("mine"), 0o644))
 
-			st, err := p.MirrorDown(ctx, "/pub", target, &MirrorOptions{Parallel: 4, Delete: true})
+			st, err := Down(ctx, p, "/pub", target, &Options{Parallel: 4, Delete: true})
 			require.Error(t, err)
 			want := []string{"../x", "/etc/x", "a/b", `back\slash`, "../escape", "../../y", "/abs"}
 			sort.Strings(want)
@@ -356,7 +362,7 @@ func TestMirrorDownHostileListing(t *testing.T) {
 			if mlsd {
 				assert.Equal(t, 1, st.Symlinks)
 			}
-			var le *ListError
+			var le *ftp.ListError
 			assert.ErrorAs(t, err, &le, "the lines with NUL and CR")
 			assert.Contains(t, err.Error(), "listing /pub/broken")
 
@@ -381,9 +387,9 @@ func TestMirrorDownHostileListing(t *testing.T) {
 				assert.ErrorIs(t, err, fs.ErrNotExist)
 			}
 			// No refused name went back to the server either.
-			srv.assertNoUnsafeCommand(t)
+			srv.AssertNoUnsafeCommand(t)
 			var retr []string
-			for _, c := range srv.commands() {
+			for _, c := range srv.Commands() {
 				if strings.HasPrefix(c, "RETR ") {
 					retr = append(retr, c)
 				}
@@ -397,21 +403,21 @@ func TestMirrorDownHostileListing(t *testing.T) {
 // Up with Delete into a hostile directory: only safe extraneous names are
 // deleted; the refused ones are reported and never sent back.
 func TestMirrorUpHostileDestination(t *testing.T) {
-	srv := startHostile(t, true)
-	ctx := testCtx(t)
-	p := NewPool(srv.Addr, fakeConfig(), PoolOptions{MaxOpen: 4})
+	srv := fakeftp.StartHostile(t, true)
+	ctx := testutil.Ctx(t)
+	p := ftp.NewPool(srv.Addr, testutil.FakeConfig(), &ftp.PoolOptions{MaxOpen: 4})
 	defer p.Close()
 	local := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(local, "keep.txt"), []byte("keep"), 0o644))
 
-	st, err := p.MirrorUp(ctx, local, "/pub", &MirrorOptions{Parallel: 4, Delete: true})
+	st, err := Up(ctx, p, local, "/pub", &Options{Parallel: 4, Delete: true})
 	require.Error(t, err)
 	want := []string{"../x", "/etc/x", "a/b", `back\slash`, "../escape", "../../y", "/abs"}
 	sort.Strings(want)
 	assert.Equal(t, want, unsafeNamesIn(err))
 	assert.Equal(t, 1, st.Files)
 	var changes []string
-	for _, c := range srv.commands() {
+	for _, c := range srv.Commands() {
 		verb, _, _ := strings.Cut(c, " ")
 		switch verb {
 		case "DELE", "RMD", "STOR", "MFMT", "MKD":
@@ -424,15 +430,13 @@ func TestMirrorUpHostileDestination(t *testing.T) {
 	assert.True(t, strings.HasPrefix(changes[3], "MFMT ") && strings.HasSuffix(changes[3], " /pub/keep.txt"), changes[3])
 	assert.Equal(t, "STOR /pub/.keep.txt.part", changes[4])
 	assert.Equal(t, 3, st.Deleted)
-	srv.mu.Lock()
-	assert.Equal(t, "keep", string(srv.stored["/pub/keep.txt"]))
-	srv.mu.Unlock()
+	assert.Equal(t, "keep", string(srv.Stored("/pub/keep.txt")))
 }
 
 func TestUploadAndDownloadFiles(t *testing.T) {
-	srv := startServer(t, embedded.Options{})
-	ctx := testCtx(t)
-	p := NewPool(srv.Addr, nil, PoolOptions{MaxOpen: 8})
+	srv := testutil.StartServer(t, embedded.Options{})
+	ctx := testutil.Ctx(t)
+	p := ftp.NewPool(srv.Addr, nil, &ftp.PoolOptions{MaxOpen: 8})
 	defer p.Close()
 	srcDir, backDir := t.TempDir(), t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(srv.Root, "many"), 0o755))
@@ -441,33 +445,33 @@ func TestUploadAndDownloadFiles(t *testing.T) {
 	var total int64
 	for i := range n {
 		name := fmt.Sprintf("file%03d", i)
-		data := randomBytes(t, 100+i*37)
+		data := testutil.RandomBytes(t, 100+i*37)
 		total += int64(len(data))
 		require.NoError(t, os.WriteFile(filepath.Join(srcDir, name), data, 0o644))
 		up = append(up, FilePair{Local: filepath.Join(srcDir, name), Remote: "/many/" + name})
 		down = append(down, FilePair{Local: filepath.Join(backDir, name), Remote: "/many/" + name})
 	}
 	var mu sync.Mutex
-	progress := map[FilePair]int64{}
-	opts := &FilesOptions{Parallel: 8, Resume: fastRetries(), Progress: func(f FilePair, done, total int64) {
+	progress := map[string]int64{}
+	opts := &FilesOptions{Parallel: 8, Resume: fastRetries(), Progress: func(name string, done, total int64) {
 		mu.Lock()
-		progress[f] = done
+		progress[name] = done
 		mu.Unlock()
 	}}
 	start := time.Now()
-	res, err := p.UploadFiles(ctx, up, opts)
+	res, err := UploadFiles(ctx, p, up, opts)
 	require.NoError(t, err)
 	t.Logf("%d uploads: %v", n, time.Since(start))
 	require.Len(t, res, n)
 	var sent int64
 	for i, r := range res {
 		sent += r.Sent
-		assert.Equal(t, int64(100+i*37), progress[up[i]])
+		assert.Equal(t, int64(100+i*37), progress[up[i].Remote])
 	}
 	assert.Equal(t, total, sent)
 
 	start = time.Now()
-	res, err = p.DownloadFiles(ctx, down, &FilesOptions{Parallel: 8})
+	res, err = DownloadFiles(ctx, p, down, &FilesOptions{Parallel: 8})
 	require.NoError(t, err)
 	t.Logf("%d downloads: %v", n, time.Since(start))
 	require.Len(t, res, n)
@@ -485,7 +489,7 @@ func TestUploadAndDownloadFiles(t *testing.T) {
 		{Local: filepath.Join(srcDir, "missing"), Remote: "/many/missing"},
 		{Local: filepath.Join(srcDir, "file001"), Remote: "/no/such/dir/x"},
 	}
-	res, err = p.UploadFiles(ctx, bad, &FilesOptions{Parallel: 2, Resume: &ResumeOptions{Retries: -1}})
+	res, err = UploadFiles(ctx, p, bad, &FilesOptions{Parallel: 2, Resume: &resume.Options{Retries: -1}})
 	require.Error(t, err)
 	var failed []string
 	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
@@ -500,7 +504,7 @@ func TestUploadAndDownloadFiles(t *testing.T) {
 	assert.FileExists(t, filepath.Join(srv.Root, "many", "again"))
 	assert.Contains(t, err.Error(), "missing")
 
-	res, err = p.DownloadFiles(ctx, []FilePair{{Local: filepath.Join(backDir, "nope"), Remote: "/many/nope"}}, &FilesOptions{Resume: &ResumeOptions{Retries: -1}})
+	res, err = DownloadFiles(ctx, p, []FilePair{{Local: filepath.Join(backDir, "nope"), Remote: "/many/nope"}}, &FilesOptions{Resume: &resume.Options{Retries: -1}})
 	var te *TransferError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, "download", te.Op)
@@ -511,55 +515,55 @@ func TestUploadAndDownloadFiles(t *testing.T) {
 // Without MLSD and MLST (LIST gives minutes at best), the times come from
 // MDTM, and a second mirror in either direction moves nothing.
 func TestMirrorListOnlyServer(t *testing.T) {
-	srv := startServer(t, embedded.Options{DisableMLSD: true, DisableMLST: true})
+	srv := testutil.StartServer(t, embedded.Options{DisableMLSD: true, DisableMLST: true})
 	rels := makeMirrorTree(t, filepath.Join(srv.Root, "src"), 10, 40)
-	ctx := testCtx(t)
-	p := NewPool(srv.Addr, nil, PoolOptions{MaxOpen: 4})
+	ctx := testutil.Ctx(t)
+	p := ftp.NewPool(srv.Addr, nil, &ftp.PoolOptions{MaxOpen: 4})
 	defer p.Close()
 	local := filepath.Join(t.TempDir(), "down")
-	st, err := p.MirrorDown(ctx, "/src", local, nil)
+	st, err := Down(ctx, p, "/src", local, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 40, st.Files)
 	assertSameTree(t, filepath.Join(srv.Root, "src"), local, rels)
-	st, err = p.MirrorDown(ctx, "/src", local, nil)
+	st, err = Down(ctx, p, "/src", local, nil)
 	require.NoError(t, err)
-	assert.Equal(t, MirrorStats{Unchanged: 40}, *st)
+	assert.Equal(t, Stats{Unchanged: 40}, *st)
 
 	// The same size and another time is a change, seen through MDTM.
 	changed := filepath.Join(srv.Root, "src", filepath.FromSlash(rels[3]))
 	require.NoError(t, os.Chtimes(changed, time.Unix(1.5e9, 0), time.Unix(1.5e9, 0)))
-	st, err = p.MirrorDown(ctx, "/src", local, nil)
+	st, err = Down(ctx, p, "/src", local, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 1, st.Files)
 	assertSameTree(t, filepath.Join(srv.Root, "src"), local, rels)
 
-	st, err = p.MirrorUp(ctx, local, "/up", nil)
+	st, err = Up(ctx, p, local, "/up", nil)
 	require.NoError(t, err)
 	assert.Equal(t, 40, st.Files)
 	assertSameTree(t, local, filepath.Join(srv.Root, "up"), rels)
-	st, err = p.MirrorUp(ctx, local, "/up", nil)
+	st, err = Up(ctx, p, local, "/up", nil)
 	require.NoError(t, err)
-	assert.Equal(t, MirrorStats{Unchanged: 40}, *st)
+	assert.Equal(t, Stats{Unchanged: 40}, *st)
 }
 
 // Transfers cut part-way are taken over by the resumable helpers, which
 // continue from what arrived.
 func TestMirrorSurvivesCutTransfers(t *testing.T) {
-	srv := startServer(t, embedded.Options{})
+	srv := testutil.StartServer(t, embedded.Options{})
 	src := filepath.Join(srv.Root, "src")
 	require.NoError(t, os.MkdirAll(src, 0o755))
 	var rels []string
 	for i := range 6 {
 		name := fmt.Sprintf("big%d", i)
-		require.NoError(t, os.WriteFile(filepath.Join(src, name), randomBytes(t, 1<<20), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(src, name), testutil.RandomBytes(t, 1<<20), 0o644))
 		rels = append(rels, name)
 	}
-	ctx := testCtx(t)
-	dial, cut := cuttingDialer(srv.Addr, 4, 300<<10)
-	p := NewPool(srv.Addr, &Config{DialContext: dial}, PoolOptions{MaxOpen: 3})
+	ctx := testutil.Ctx(t)
+	dial, cut := testutil.CuttingDialer(srv.Addr, 4, 300<<10)
+	p := ftp.NewPool(srv.Addr, &ftp.Config{DialContext: dial}, &ftp.PoolOptions{MaxOpen: 3})
 	defer p.Close()
 	local := filepath.Join(t.TempDir(), "down")
-	st, err := p.MirrorDown(ctx, "/src", local, &MirrorOptions{Parallel: 3, Resume: fastRetries()})
+	st, err := Down(ctx, p, "/src", local, &Options{Parallel: 3, Resume: fastRetries()})
 	require.NoError(t, err)
 	assert.Equal(t, int32(4), cut.Load())
 	assert.Equal(t, 6, st.Files)
@@ -567,14 +571,51 @@ func TestMirrorSurvivesCutTransfers(t *testing.T) {
 	assert.Less(t, st.Bytes, int64(6<<20+4*300<<10))
 	assertSameTree(t, src, local, rels)
 
-	dial, cut = cuttingDialer(srv.Addr, 4, 300<<10)
-	p2 := NewPool(srv.Addr, &Config{DialContext: dial}, PoolOptions{MaxOpen: 3})
+	dial, cut = testutil.CuttingDialer(srv.Addr, 4, 300<<10)
+	p2 := ftp.NewPool(srv.Addr, &ftp.Config{DialContext: dial}, &ftp.PoolOptions{MaxOpen: 3})
 	defer p2.Close()
-	st, err = p2.MirrorUp(ctx, local, "/up", &MirrorOptions{Parallel: 3, Resume: fastRetries()})
+	st, err = Up(ctx, p2, local, "/up", &Options{Parallel: 3, Resume: fastRetries()})
 	require.NoError(t, err)
 	assert.Equal(t, int32(4), cut.Load())
 	assert.Equal(t, 6, st.Files)
 	assert.GreaterOrEqual(t, st.Resumed, 1)
 	assert.Less(t, st.Bytes, int64(6<<20+4*300<<10))
 	assertSameTree(t, local, filepath.Join(srv.Root, "up"), rels)
+}
+
+func fastRetries() *resume.Options {
+	return &resume.Options{Retries: 5, Backoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+}
+
+// TestMirrorUpResumesProvenPart: a remote ".NAME.part" that the server's
+// range checksum shows to be the source's start is continued; one that
+// differs is replaced.
+func TestMirrorUpResumesProvenPart(t *testing.T) {
+	srv := testutil.StartServer(t, embedded.Options{EnableHASH: true})
+	local := t.TempDir()
+	data := testutil.RandomBytes(t, 300_000)
+	require.NoError(t, os.WriteFile(filepath.Join(local, "big.bin"), data, 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Join(srv.Root, "dst"), 0o755))
+	part := filepath.Join(srv.Root, "dst", ".big.bin.part")
+	p := testutil.Pool(t, srv.Addr, nil, 2)
+	ctx := testutil.Ctx(t)
+
+	require.NoError(t, os.WriteFile(part, data[:100_000], 0o644))
+	st, err := Up(ctx, p, local, "/dst", nil)
+	require.NoError(t, err)
+	assert.Equal(t, 1, st.Resumed)
+	assert.Equal(t, int64(200_000), st.Bytes)
+	got, err := os.ReadFile(filepath.Join(srv.Root, "dst", "big.bin"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(data, got))
+
+	require.NoError(t, os.Remove(filepath.Join(srv.Root, "dst", "big.bin")))
+	require.NoError(t, os.WriteFile(part, bytes.Repeat([]byte("x"), 100_000), 0o644))
+	st, err = Up(ctx, p, local, "/dst", nil)
+	require.NoError(t, err)
+	assert.Equal(t, 0, st.Resumed)
+	assert.Equal(t, int64(300_000), st.Bytes)
+	got, err = os.ReadFile(filepath.Join(srv.Root, "dst", "big.bin"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(data, got), "another file's part was continued")
 }

@@ -1,7 +1,7 @@
 // Transfers that survive interruptions: reconnect, ask the server what it
 // holds, continue with REST (or APPE), back off, verify.
 
-package ftp
+package resume
 
 import (
 	"context"
@@ -10,42 +10,30 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
-	"net"
 	"os"
 	"path"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/seed362563c3/ftp"
 )
 
-// Connector opens logged-in connections for the helpers that reconnect
-// after a failure. Endpoint is the simple one.
-type Connector interface {
-	Connect(ctx context.Context) (*Conn, error)
-}
-
-// Endpoint is a Connector that dials one server with one Config.
-type Endpoint struct {
-	Addr   string
-	Config *Config
-}
-
-// Connect dials and logs in.
-func (e Endpoint) Connect(ctx context.Context) (*Conn, error) { return Dial(ctx, e.Addr, e.Config) }
-
-// ResumeOptions configures Upload, Download and their File forms. The zero
+// Options configures Upload, Download and their File forms. The zero
 // value (and nil) retries 5 times with backoff from 500 ms to 30 s,
 // verifies nothing beyond the size, and reports no progress.
-type ResumeOptions struct {
+type Options struct {
 	// Retries is how many further attempts follow a failed one; 0 means 5,
 	// a negative value none.
 	Retries int
 	// Backoff is the first wait between attempts, doubled each time up to
 	// MaxBackoff, with jitter. Zero means 500 ms and 30 s.
 	Backoff, MaxBackoff time.Duration
-	// Progress, when set, is called with the bytes the destination holds so
-	// far (the resumed part counted), from the transferring goroutine.
-	Progress func(done, total int64)
+	// Progress, when set, is called as the destination grows, with the
+	// remote path, the bytes the destination holds so far (the resumed
+	// part counted) and the file's size (-1 when unknown), from the
+	// transferring goroutine.
+	Progress ftp.Progress
 	// Verify compares a checksum after the transfer: HASH or an X command
 	// with the best algorithm the server offers (or HashAlgorithm), falling
 	// back to comparing sizes, which is always done. A mismatch is an
@@ -87,7 +75,7 @@ type ResumeOptions struct {
 	continuing bool
 }
 
-func (o *ResumeOptions) retries() int {
+func (o *Options) retries() int {
 	switch {
 	case o == nil || o.Retries == 0:
 		return 5
@@ -97,7 +85,7 @@ func (o *ResumeOptions) retries() int {
 	return o.Retries
 }
 
-func (o *ResumeOptions) backoff(attempt int) time.Duration {
+func (o *Options) backoff(attempt int) time.Duration {
 	first, most := 500*time.Millisecond, 30*time.Second
 	if o != nil && o.Backoff > 0 {
 		first = o.Backoff
@@ -113,8 +101,8 @@ func (o *ResumeOptions) backoff(attempt int) time.Duration {
 	return d - time.Duration(rand.Int64N(int64(d)/4+1))
 }
 
-// TransferResult says what a resumable transfer did.
-type TransferResult struct {
+// Result says what a resumable transfer did.
+type Result struct {
 	Size     int64 // the file's size, -1 when the server reports none
 	Sent     int64 // bytes moved over data connections, all attempts together
 	Attempts int   // data transfers started (1 when nothing failed)
@@ -127,23 +115,19 @@ type TransferResult struct {
 	// ResumedFrom says how a partial destination that existed when the
 	// call began was found to hold the source's first bytes before it was
 	// continued: "range checksum" (the server's checksum of the part
-	// matched), "journal" (ResumeOptions.Journal's record of the source
+	// matched), "journal" (Options.Journal's record of the source
 	// matched), or "local file" (a download continuing a local file that
 	// no range checksum could check). Empty when the call continued
 	// nothing of an earlier one.
 	ResumedFrom string
 }
 
-// Values of TransferResult.ResumedFrom.
+// Values of Result.ResumedFrom.
 const (
 	ResumedByRangeChecksum = "range checksum"
 	ResumedByJournal       = "journal"
-	ResumedByModTime       = "modification time" // a mirror's part, written after the source last changed
 	ResumedLocalFile       = "local file"
 )
-
-// ErrVerify is matched when a transfer's checksum or size does not match.
-var ErrVerify = errors.New("ftp: verification failed")
 
 // ErrRemoteLarger is matched when the destination already holds more
 // bytes than the source: resuming would keep data that is not the
@@ -151,80 +135,54 @@ var ErrVerify = errors.New("ftp: verification failed")
 var ErrRemoteLarger = errors.New("ftp: the destination is larger than the source")
 
 // retryable reports whether an attempt that failed with err may succeed
-// on a new connection: dropped connections, timeouts and the transient
-// replies 421, 425, 426, 450 and 451.
+// on a new connection: what ftp.Retryable says, and any failure of a
+// transfer that had started (see interrupted), but never a destination
+// larger than the source.
 func retryable(err error) bool {
-	var fe *Error
 	switch {
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, ErrRemoteLarger):
 		return false
 	case errors.As(err, new(*interruptedError)):
 		return true
-	case errors.As(err, &fe):
-		switch fe.Code {
-		case StatusNotAvailable, StatusCanNotOpenDataConnection, StatusTransferAborted,
-			StatusFileActionIgnored, StatusActionAborted:
-			return true
-		}
-		return false
-	case errors.Is(err, ErrInvalidArgument), errors.Is(err, ErrNotSupported),
-		errors.Is(err, ErrVerify), errors.Is(err, ErrRemoteLarger),
-		errors.Is(err, ErrTLSRequired), errors.Is(err, ErrPipelinedTLS):
-		return false
 	}
-	var se *SourceError
-	var pe *ProtocolError
-	var te *TLSError
-	var dnsErr *net.DNSError
-	if errors.As(err, &se) || errors.As(err, &pe) || errors.As(err, &dnsErr) && dnsErr.IsNotFound {
-		return false
-	}
-	if errors.As(err, &te) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		var ne net.Error
-		return errors.As(err, &ne) // a handshake cut by the network, not a bad certificate
-	}
-	return true
+	return ftp.Retryable(err)
 }
 
-// session holds the connection of a resumable transfer across attempts.
+// session holds the pooled connection of a resumable transfer across
+// attempts.
 type session struct {
-	cn   Connector
-	c    *Conn
-	opts *ResumeOptions
+	p    *ftp.Pool
+	pc   *ftp.PoolConn
+	opts *Options
 }
 
-func (s *session) conn(ctx context.Context) (*Conn, error) {
-	if s.c != nil && s.c.usable() == nil {
-		return s.c, nil
+func (s *session) conn(ctx context.Context) (*ftp.Conn, error) {
+	if s.pc != nil && s.pc.Err() == nil {
+		return s.pc.Conn, nil
 	}
-	if s.c != nil {
+	if s.pc != nil {
 		// What the old connection still carries must not race the new one.
-		s.c.waitAbandoned(ctx)
+		s.pc.WaitClosed(ctx)
 		s.drop()
 	}
-	c, err := s.cn.Connect(ctx)
+	pc, err := s.p.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s.c = c
-	return c, nil
+	s.pc = pc
+	return pc.Conn, nil
 }
 
 func (s *session) close() {
-	if s.c != nil {
+	if s.pc != nil {
 		s.drop()
 	}
 }
 
-// drop gives the connection back to its Connector when it takes them
-// back (a Pool: kept if healthy), or closes it.
+// drop gives the connection back to the pool, which keeps it if healthy.
 func (s *session) drop() {
-	if r, ok := s.cn.(Releaser); ok {
-		r.Release(s.c)
-	} else {
-		s.c.Close()
-	}
-	s.c = nil
+	s.pc.Close()
+	s.pc = nil
 }
 
 // retry waits before attempt+1, or reports why not.
@@ -232,8 +190,8 @@ func (s *session) retry(ctx context.Context, attempt int, err error) error {
 	if attempt >= s.opts.retries() || !retryable(err) {
 		return err
 	}
-	if s.c != nil && s.c.usable() != nil {
-		s.c.waitAbandoned(ctx)
+	if s.pc != nil && s.pc.Err() != nil {
+		s.pc.WaitClosed(ctx)
 		s.drop()
 	}
 	t := time.NewTimer(s.opts.backoff(attempt))
@@ -248,7 +206,7 @@ func (s *session) retry(ctx context.Context, attempt int, err error) error {
 
 // remoteSize asks how many bytes the server holds (see sizeOf): 0 when
 // the file does not exist, -1 when the server cannot tell.
-func remoteSize(ctx context.Context, c *Conn, p string, known int64) (int64, error) {
+func remoteSize(ctx context.Context, c *ftp.Conn, p string, known int64) (int64, error) {
 	n, err := sizeOf(ctx, c, p, known)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
@@ -261,10 +219,10 @@ func remoteSize(ctx context.Context, c *Conn, p string, known int64) (int64, err
 // from a listing (known >= 0), else Stat's (MLST, or the parent's
 // listing); -1 when nothing tells. A p that is not a file is an error
 // matching fs.ErrNotExist.
-func sizeOf(ctx context.Context, c *Conn, p string, known int64) (int64, error) {
+func sizeOf(ctx context.Context, c *ftp.Conn, p string, known int64) (int64, error) {
 	n, err := c.Size(ctx, p)
-	var fe *Error
-	if err == nil || !errors.As(err, &fe) || !refusesSyntax(fe.Code) {
+	var fe *ftp.Error
+	if err == nil || !errors.As(err, &fe) || !errors.Is(err, ftp.ErrNotSupported) {
 		return n, err
 	}
 	if known >= 0 {
@@ -274,8 +232,8 @@ func sizeOf(ctx context.Context, c *Conn, p string, known int64) (int64, error) 
 	if err != nil {
 		return -1, err
 	}
-	if e.Type == EntryDir {
-		return -1, fmt.Errorf("ftp: SIZE %s: %w: a directory, not a file", p, ErrInvalidArgument)
+	if e.Type == ftp.EntryDir {
+		return -1, fmt.Errorf("ftp: SIZE %s: %w: a directory, not a file", p, ftp.ErrInvalidArgument)
 	}
 	return e.Size, nil
 }
@@ -284,7 +242,7 @@ func sizeOf(ctx context.Context, c *Conn, p string, known int64) (int64, error) 
 // and across calls: a remote file shorter than the local one is taken as an
 // earlier partial upload and continued (after checking its content with a
 // range checksum where the server offers one).
-func UploadFile(ctx context.Context, cn Connector, local, remote string, opts *ResumeOptions) (*TransferResult, error) {
+func UploadFile(ctx context.Context, p *ftp.Pool, local, remote string, opts *Options) (*Result, error) {
 	f, err := os.Open(local)
 	if err != nil {
 		return nil, fmt.Errorf("ftp: upload: %w", err)
@@ -294,25 +252,25 @@ func UploadFile(ctx context.Context, cn Connector, local, remote string, opts *R
 	if err != nil {
 		return nil, fmt.Errorf("ftp: upload: %w", err)
 	}
-	return Upload(ctx, cn, f, st.Size(), remote, opts)
+	return Upload(ctx, p, f, st.Size(), remote, opts)
 }
 
 // Upload uploads size bytes of src to remote as UploadFile does. An
 // *os.File source is sent with sendfile(2).
-func Upload(ctx context.Context, cn Connector, src io.ReaderAt, size int64, remote string, opts *ResumeOptions) (*TransferResult, error) {
+func Upload(ctx context.Context, p *ftp.Pool, src io.ReaderAt, size int64, remote string, opts *Options) (*Result, error) {
 	if size < 0 || remote == "" {
-		return nil, fmt.Errorf("ftp: upload: %w: size %d, remote %q", ErrInvalidArgument, size, remote)
+		return nil, fmt.Errorf("ftp: upload: %w: size %d, remote %q", ftp.ErrInvalidArgument, size, remote)
 	}
 	if opts == nil {
-		opts = &ResumeOptions{}
+		opts = &Options{}
 	}
 	target := remote
 	if opts.TempName {
 		target = path.Join(path.Dir(remote), "."+path.Base(remote)+".part")
 	}
-	s := &session{cn: cn, opts: opts}
+	s := &session{p: p, opts: opts}
 	defer s.close()
-	res := &TransferResult{Size: size}
+	res := &Result{Size: size}
 	useAppend, checked, renaming := false, opts.continuing, false
 	var record *resumeRecord // the source's, once written to the journal
 	// Every step, verification and the rename included, runs inside the
@@ -357,7 +315,7 @@ func Upload(ctx context.Context, cn Connector, src io.ReaderAt, size int64, remo
 			if held > 0 && !checked {
 				// A part from an earlier call: continue it only if it
 				// is known to be this source's.
-				how, err := partIsSources(ctx, c, target, src, size, held, opts)
+				how, err := partIsSources(ctx, p, c, target, src, size, held, opts)
 				if err != nil {
 					return false, err
 				}
@@ -370,7 +328,7 @@ func Upload(ctx context.Context, cn Connector, src io.ReaderAt, size int64, remo
 			if record == nil && opts.Journal != "" {
 				// Before any byte moves: a later call must know what this
 				// one was sending.
-				if record, err = recordOf(c, target, src, size); err != nil {
+				if record, err = recordOf(p, target, src, size); err != nil {
 					return false, err
 				}
 				if err := record.save(opts.Journal); err != nil {
@@ -383,7 +341,7 @@ func Upload(ctx context.Context, cn Connector, src io.ReaderAt, size int64, remo
 				}
 				if target != remote {
 					renaming = true
-					if err := c.Rename(ctx, target, remote); err != nil {
+					if err := renameOver(ctx, c, target, remote); err != nil {
 						return false, err
 					}
 				}
@@ -397,7 +355,7 @@ func Upload(ctx context.Context, cn Connector, src io.ReaderAt, size int64, remo
 			res.Resumed = res.Resumed || held > 0
 			n, err := uploadPart(ctx, c, target, src, held, size, useAppend && held > 0, opts)
 			res.Sent += n
-			var fe *Error
+			var fe *ftp.Error
 			var ie *interruptedError
 			switch {
 			case err != nil && held > 0 && !useAppend && !errors.As(err, &ie) && errors.As(err, &fe) && fe.Code/100 == 5:
@@ -426,7 +384,7 @@ func Upload(ctx context.Context, cn Connector, src io.ReaderAt, size int64, remo
 		}
 		if err == errRetryNow {
 			if res.Attempts > s.opts.retries()+1 {
-				return res, fmt.Errorf("%w: %s still short after %d attempts", ErrVerify, target, res.Attempts)
+				return res, fmt.Errorf("%w: %s still short after %d attempts", ftp.ErrVerify, target, res.Attempts)
 			}
 			continue
 		}
@@ -448,45 +406,46 @@ func (e *interruptedError) Unwrap() error { return e.err }
 
 // interrupted marks err from a started transfer as worth a retry.
 func interrupted(err error) error {
-	var se *SourceError
-	var fe *Error
+	var se *ftp.SourceError
+	var fe *ftp.Error
 	if err == nil || errors.As(err, &se) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, ErrVerify) ||
-		errors.As(err, &fe) && (fe.Code == StatusExceededStorage || fe.Code == StatusInsufficientStorage || fe.Code == StatusBadFileName) {
+		errors.Is(err, ftp.ErrVerify) ||
+		errors.As(err, &fe) && (fe.Code == ftp.StatusExceededStorage || fe.Code == ftp.StatusInsufficientStorage || fe.Code == ftp.StatusBadFileName) {
 		return err
 	}
 	return &interruptedError{err}
 }
 
 // uploadPart sends src[held:size] with REST + STOR (or APPE).
-func uploadPart(ctx context.Context, c *Conn, target string, src io.ReaderAt, held, size int64, useAppend bool, opts *ResumeOptions) (int64, error) {
-	var w *Writer
+func uploadPart(ctx context.Context, c *ftp.Conn, target string, src io.ReaderAt, held, size int64, useAppend bool, opts *Options) (int64, error) {
+	var w *ftp.Writer
 	var err error
 	if useAppend {
-		w, err = c.AppendWriter(ctx, target)
+		w, err = c.Append(ctx, target)
 	} else {
-		w, err = c.StoreWriter(ctx, target, held)
+		w, err = c.StoreFrom(ctx, target, held)
 	}
 	if err != nil {
 		return 0, err
 	}
 	if opts.Progress != nil {
-		w.SetProgress(func(n int64) { opts.Progress(held+n, size) })
+		// The Writer counts from the start of the file already.
+		w.SetProgress(func(name string, done, _ int64) { opts.Progress(name, done, size) })
 	}
 	var r io.Reader
 	if f, ok := src.(*os.File); ok {
 		// A seek and a LimitedReader keep sendfile(2); a SectionReader would not.
 		if _, err := f.Seek(held, io.SeekStart); err != nil {
 			w.Abort()
-			return 0, &SourceError{Command: w.t.line, Err: err}
+			return 0, &ftp.SourceError{Command: "STOR " + target, Err: err}
 		}
 		r = io.LimitReader(f, size-held)
 	} else {
 		r = io.NewSectionReader(src, held, size-held)
 	}
-	n, err := w.send(r)
+	n, err := w.Send(r)
 	if err == nil && n != size-held {
-		err = &SourceError{Command: w.t.line, Err: fmt.Errorf("source ended after %d of %d bytes", held+n, size)}
+		err = &ftp.SourceError{Command: "STOR " + target, Err: fmt.Errorf("source ended after %d of %d bytes", held+n, size)}
 	}
 	return n, interrupted(err)
 }
@@ -496,7 +455,7 @@ func uploadPart(ctx context.Context, c *Conn, target string, src io.ReaderAt, he
 // journal's record of what an earlier call was sending. It returns how it
 // knows (a ResumedFrom value), or "" when it does not: the part is then
 // replaced.
-func partIsSources(ctx context.Context, c *Conn, target string, src io.ReaderAt, size, held int64, opts *ResumeOptions) (string, error) {
+func partIsSources(ctx context.Context, p *ftp.Pool, c *ftp.Conn, target string, src io.ReaderAt, size, held int64, opts *Options) (string, error) {
 	same, err := rangeMatches(ctx, c, target, src, held)
 	switch {
 	case err != nil:
@@ -508,7 +467,7 @@ func partIsSources(ctx context.Context, c *Conn, target string, src io.ReaderAt,
 	case opts.Journal == "":
 		return "", nil
 	}
-	r, err := recordOf(c, target, src, size)
+	r, err := recordOf(p, target, src, size)
 	if err != nil {
 		return "", err
 	}
@@ -522,15 +481,15 @@ func partIsSources(ctx context.Context, c *Conn, target string, src io.ReaderAt,
 // rangeMatches compares the server's checksum of remote's first n bytes
 // with src's, where the server can compute one for a range (HASH after
 // RANG, or an X command with offsets). It returns nil when it cannot.
-func rangeMatches(ctx context.Context, c *Conn, remote string, src io.ReaderAt, n int64) (*bool, error) {
+func rangeMatches(ctx context.Context, c *ftp.Conn, remote string, src io.ReaderAt, n int64) (*bool, error) {
 	algos, err := c.HashAlgorithms(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for _, algo := range algos {
 		remoteSum, err := c.HashRange(ctx, remote, algo, 0, n)
-		var fe *Error
-		if errors.Is(err, ErrNotSupported) || errors.As(err, &fe) {
+		var fe *ftp.Error
+		if errors.Is(err, ftp.ErrNotSupported) || errors.As(err, &fe) {
 			continue // no ranges with this one: try the next
 		}
 		if err != nil {
@@ -546,8 +505,19 @@ func rangeMatches(ctx context.Context, c *Conn, remote string, src io.ReaderAt, 
 	return nil, nil
 }
 
+// renameOver renames from to to, deleting to first where the server will
+// not rename over a file.
+func renameOver(ctx context.Context, c *ftp.Conn, from, to string) error {
+	err := c.Rename(ctx, from, to)
+	var fe *ftp.Error
+	if err == nil || !errors.As(err, &fe) || c.Delete(ctx, to) != nil {
+		return err
+	}
+	return c.Rename(ctx, from, to)
+}
+
 // forget removes the journal's record once the upload is complete.
-func (r *resumeRecord) forget(opts *ResumeOptions) {
+func (r *resumeRecord) forget(opts *Options) {
 	if r != nil && opts.Journal != "" {
 		r.remove(opts.Journal)
 	}
@@ -556,23 +526,23 @@ func (r *resumeRecord) forget(opts *ResumeOptions) {
 // checksumAlgo returns the algorithm to verify with: opts.HashAlgorithm,
 // or the best the server offers. With none, it is "" unless
 // RequireChecksum asks for one: then the error matches ErrNotSupported.
-func checksumAlgo(ctx context.Context, c *Conn, opts *ResumeOptions) (string, error) {
+func checksumAlgo(ctx context.Context, c *ftp.Conn, opts *Options) (string, error) {
 	algos, err := c.HashAlgorithms(ctx)
 	if err != nil {
 		return "", err
 	}
 	if want := strings.ToUpper(opts.HashAlgorithm); want != "" {
-		if _, err := NewHash(want); err != nil {
+		if _, err := ftp.NewHash(want); err != nil {
 			return "", err
 		}
 		if slices.Contains(algos, want) || !opts.RequireChecksum {
 			return want, nil
 		}
-		return "", fmt.Errorf("ftp: verification: %w: the server offers no %s checksum (it has %q)", ErrNotSupported, want, algos)
+		return "", fmt.Errorf("ftp: verification: %w: the server offers no %s checksum (it has %q)", ftp.ErrNotSupported, want, algos)
 	}
 	if len(algos) == 0 {
 		if opts.RequireChecksum {
-			return "", fmt.Errorf("ftp: verification: %w: the server offers no checksum (HASH, XSHA256, XSHA1, XMD5 or XCRC)", ErrNotSupported)
+			return "", fmt.Errorf("ftp: verification: %w: the server offers no checksum (HASH, XSHA256, XSHA1, XMD5 or XCRC)", ftp.ErrNotSupported)
 		}
 		return "", nil
 	}
@@ -580,13 +550,11 @@ func checksumAlgo(ctx context.Context, c *Conn, opts *ResumeOptions) (string, er
 }
 
 func localHash(r io.Reader, algo string) (string, error) {
-	h, err := NewHash(algo)
+	h, err := ftp.NewHash(algo)
 	if err != nil {
 		return "", err
 	}
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	if _, err := io.CopyBuffer(h, readerOnly{r}, *bp); err != nil {
+	if _, err := io.CopyBuffer(h, struct{ io.Reader }{r}, make([]byte, 256<<10)); err != nil {
 		return "", fmt.Errorf("ftp: hashing the local copy: %w", err)
 	}
 	return fmt.Sprintf("%x", h.Sum(nil)), nil
@@ -595,7 +563,7 @@ func localHash(r io.Reader, algo string) (string, error) {
 // sameHash compares hex checksums; CRC32 servers may drop leading zeros.
 func sameHash(algo, a, b string) bool {
 	a, b = strings.ToLower(a), strings.ToLower(b)
-	if algo == HashCRC32 {
+	if algo == ftp.HashCRC32 {
 		a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
 	}
 	return a == b
@@ -603,10 +571,10 @@ func sameHash(algo, a, b string) bool {
 
 // verifyUpload checks the size the server holds (held, -1 when it cannot
 // tell) and, when asked, a checksum. It returns what was verified (see
-// TransferResult.Verified).
-func verifyUpload(ctx context.Context, c *Conn, remote string, src io.ReaderAt, size, held int64, opts *ResumeOptions) (string, error) {
+// Result.Verified).
+func verifyUpload(ctx context.Context, c *ftp.Conn, remote string, src io.ReaderAt, size, held int64, opts *Options) (string, error) {
 	if held >= 0 && held != size {
-		return "", fmt.Errorf("%w: %s holds %d bytes, want %d", ErrVerify, remote, held, size)
+		return "", fmt.Errorf("%w: %s holds %d bytes, want %d", ftp.ErrVerify, remote, held, size)
 	}
 	verified := "size"
 	if held < 0 {
@@ -619,7 +587,7 @@ func verifyUpload(ctx context.Context, c *Conn, remote string, src io.ReaderAt, 
 // opts asks for it (Verify, RequireChecksum) and the server has one, and
 // returns the algorithm; otherwise it returns verified, what was checked
 // before.
-func verifyHash(ctx context.Context, c *Conn, remote string, local io.Reader, opts *ResumeOptions, verified string) (string, error) {
+func verifyHash(ctx context.Context, c *ftp.Conn, remote string, local io.Reader, opts *Options, verified string) (string, error) {
 	if !opts.Verify && !opts.RequireChecksum {
 		return verified, nil
 	}
@@ -636,7 +604,7 @@ func verifyHash(ctx context.Context, c *Conn, remote string, local io.Reader, op
 		return "", err
 	}
 	if !sameHash(algo, localSum, remoteSum) {
-		return "", fmt.Errorf("%w: %s %s of %s is %s, the local copy's %s", ErrVerify, algo, "checksum", remote, remoteSum, localSum)
+		return "", fmt.Errorf("%w: %s %s of %s is %s, the local copy's %s", ftp.ErrVerify, algo, "checksum", remote, remoteSum, localSum)
 	}
 	return algo, nil
 }
@@ -644,7 +612,7 @@ func verifyHash(ctx context.Context, c *Conn, remote string, local io.Reader, op
 // DownloadFile downloads remote into the local file, resuming across
 // failures and across calls: a local file shorter than the remote one is
 // continued from its size (REST + RETR), spliced straight into the file.
-func DownloadFile(ctx context.Context, cn Connector, remote, local string, opts *ResumeOptions) (*TransferResult, error) {
+func DownloadFile(ctx context.Context, p *ftp.Pool, remote, local string, opts *Options) (*Result, error) {
 	// Not O_APPEND: splice(2) refuses files opened for appending, so the
 	// file is written at explicit offsets instead.
 	flags := os.O_RDWR | os.O_CREATE
@@ -655,7 +623,7 @@ func DownloadFile(ctx context.Context, cn Connector, remote, local string, opts 
 	if err != nil {
 		return nil, fmt.Errorf("ftp: download: %w", err)
 	}
-	res, err := Download(ctx, cn, remote, f, opts)
+	res, err := Download(ctx, p, remote, f, opts)
 	if cerr := f.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("ftp: download: %w", cerr)
 	}
@@ -669,18 +637,18 @@ type sizer interface{ Stat() (os.FileInfo, error) }
 // Download downloads remote into dst as DownloadFile does. When dst is an
 // *os.File its current size is the resume point and the data is spliced
 // into it; any other io.WriterAt is written from offset 0.
-func Download(ctx context.Context, cn Connector, remote string, dst io.WriterAt, opts *ResumeOptions) (*TransferResult, error) {
-	return download(ctx, cn, remote, dst, opts, -1)
+func Download(ctx context.Context, p *ftp.Pool, remote string, dst io.WriterAt, opts *Options) (*Result, error) {
+	return download(ctx, p, remote, dst, opts, -1)
 }
 
 // download is Download with the remote file's size when a listing gave it
 // (known >= 0), for servers without SIZE.
-func download(ctx context.Context, cn Connector, remote string, dst io.WriterAt, opts *ResumeOptions, known int64) (*TransferResult, error) {
+func download(ctx context.Context, p *ftp.Pool, remote string, dst io.WriterAt, opts *Options, known int64) (*Result, error) {
 	if remote == "" {
-		return nil, fmt.Errorf("ftp: download: %w: empty remote path", ErrInvalidArgument)
+		return nil, fmt.Errorf("ftp: download: %w: empty remote path", ftp.ErrInvalidArgument)
 	}
 	if opts == nil {
-		opts = &ResumeOptions{}
+		opts = &Options{}
 	}
 	var held int64
 	if st, ok := dst.(sizer); ok && !opts.Fresh {
@@ -693,7 +661,7 @@ func download(ctx context.Context, cn Connector, remote string, dst io.WriterAt,
 	trunc, canTruncate := dst.(interface{ Truncate(int64) error })
 	ra, canRead := dst.(io.ReaderAt)
 	if (opts.Verify || opts.RequireChecksum) && !canRead {
-		return nil, fmt.Errorf("ftp: download: %w: verification needs a destination that can be read back", ErrInvalidArgument)
+		return nil, fmt.Errorf("ftp: download: %w: verification needs a destination that can be read back", ftp.ErrInvalidArgument)
 	}
 	restart := func() error {
 		held = 0
@@ -704,9 +672,9 @@ func download(ctx context.Context, cn Connector, remote string, dst io.WriterAt,
 		}
 		return nil
 	}
-	s := &session{cn: cn, opts: opts}
+	s := &session{p: p, opts: opts}
 	defer s.close()
-	res := &TransferResult{Size: -1}
+	res := &Result{Size: -1}
 	checked := held == 0 // a local part from before the call was looked at
 	algoChecked := false
 	for attempt := 0; ; attempt++ {
@@ -797,7 +765,7 @@ func download(ctx context.Context, cn Connector, remote string, dst io.WriterAt,
 // downloadPart receives remote[held:] into dst and returns the bytes
 // written, which count even when the transfer then fails. size is the
 // remote file's, -1 when unknown.
-func downloadPart(ctx context.Context, c *Conn, remote string, dst io.WriterAt, held, size int64, opts *ResumeOptions) (int64, error) {
+func downloadPart(ctx context.Context, c *ftp.Conn, remote string, dst io.WriterAt, held, size int64, opts *Options) (int64, error) {
 	r, err := c.RetrieveFrom(ctx, remote, held)
 	if err != nil {
 		return 0, err
@@ -806,7 +774,7 @@ func downloadPart(ctx context.Context, c *Conn, remote string, dst io.WriterAt, 
 		r.ExpectSize(size - held) // never more than the server said it holds
 	}
 	if opts.Progress != nil {
-		r.SetProgress(func(n int64) { opts.Progress(held+n, size) })
+		r.SetProgress(func(name string, done, _ int64) { opts.Progress(name, done, size) })
 	}
 	var w io.Writer
 	if f, ok := dst.(*os.File); ok {

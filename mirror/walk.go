@@ -2,7 +2,7 @@
 // on several pooled ones at once, within Limits: bounded depth, path
 // length, entries and pending work, and no directory walked twice.
 
-package ftp
+package mirror
 
 import (
 	"context"
@@ -10,9 +10,10 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"path/filepath"
 	"sort"
 	"sync"
+
+	"github.com/seed362563c3/ftp"
 )
 
 // WalkFunc is the function Walk calls for each file and directory, in the
@@ -52,32 +53,7 @@ import (
 // ends with a *LimitError, without calling fn for it.
 //
 // Symbolic links are reported (Type EntryLink) but never followed.
-type WalkFunc func(path string, e *Entry, err error) error
-
-// ErrUnsafeName is matched by an *UnsafeNameError.
-var ErrUnsafeName = errors.New("ftp: unsafe name in a listing")
-
-// UnsafeNameError reports an entry whose name is not a single, harmless
-// path element: empty, ".", "..", absolute, or holding '/', '\\', NUL, CR
-// or LF. A hostile or broken server could use such a name to make a
-// client write outside the directory it mirrors into, so List, NameList,
-// Walk, RemoveAll, FS and the mirrors refuse it before any path is built
-// from it.
-type UnsafeNameError struct {
-	Dir  string // the directory whose listing held the name
-	Name string // the name, as the server sent it
-	// Entry is the refused entry as listed (by List, ListAll, ListWith),
-	// for a program that only shows it: its Name must never become part
-	// of a local path.
-	Entry *Entry
-}
-
-func (e *UnsafeNameError) Error() string {
-	return fmt.Sprintf("ftp: %s: unsafe name %q refused", e.Dir, e.Name)
-}
-
-// Unwrap lets errors.Is(err, ErrUnsafeName) match.
-func (e *UnsafeNameError) Unwrap() error { return ErrUnsafeName }
+type WalkFunc func(path string, e *ftp.Entry, err error) error
 
 // ErrRevisit is matched by a *RevisitError.
 var ErrRevisit = errors.New("ftp: reached again in a walk")
@@ -104,13 +80,6 @@ func (e *RevisitError) Error() string {
 // Unwrap lets errors.Is(err, ErrRevisit) match.
 func (e *RevisitError) Unwrap() error { return ErrRevisit }
 
-// safeEntryName reports whether a listed name may be joined into a path,
-// locally as well as on the server: safeName, and not absolute or carrying
-// a volume name on this system.
-func safeEntryName(name string) bool {
-	return safeName(name) && !filepath.IsAbs(name) && filepath.VolumeName(name) == "" && !path.IsAbs(name)
-}
-
 // WalkOptions configures Walk; nil means the zero value.
 type WalkOptions struct {
 	// Parallel is, for Pool.Walk, how many directories are listed at once;
@@ -135,51 +104,96 @@ func (o *WalkOptions) limits() *Limits {
 	return o.Limits
 }
 
-// Walk walks the remote tree rooted at root, calling fn for root and for
-// each file and directory below it, hidden ones too (directories are
-// listed as ListAll lists them), in lexical order, on this connection (see
-// WalkFunc), within opts.Limits. An empty root walks the working
-// directory. Walk ends with the context's error once ctx is done.
-func (c *Conn) Walk(ctx context.Context, root string, opts *WalkOptions, fn WalkFunc) error {
-	list := func(ctx context.Context, dir string, max int) ([]*Entry, error) {
-		return c.listRaw(ctx, dir, true, max)
-	}
-	return startWalk(ctx, root, 1, opts.limits(), c.Stat, list, adaptWalkFunc(fn))
+// Remote is what Walk and RemoveAll need of a server: *ftp.Conn and
+// *ftp.Pool have it.
+type Remote interface {
+	Stat(ctx context.Context, p string) (*ftp.Entry, error)
+	ListWith(ctx context.Context, dir string, opts *ftp.ListOptions) ([]*ftp.Entry, error)
+	Delete(ctx context.Context, file string) error
+	RemoveDir(ctx context.Context, dir string) error
 }
 
-// Walk walks the remote tree rooted at root as Conn.Walk does, listing up
-// to opts.Parallel directories at once on pooled connections (the pool's
-// MaxOpen limits them as well). Calls of fn are never concurrent: the walk
-// makes them one at a time, so fn needs no locking. With Parallel above 1
-// the order is not lexical: a directory is visited before its entries, and
-// the entries of one directory are visited in lexical order, but
-// directories are interleaved. fs.SkipDir keeps its meaning (returned for
-// a file, it skips the file's later siblings in lexical order). A Parallel
-// of 1 or less walks exactly as Conn.Walk, one directory at a time.
+// Walk walks the remote tree rooted at root on r, calling fn for root and
+// for each file and directory below it, hidden ones too (directories are
+// listed as ftp.Conn.ListAll lists them), within opts.Limits. An empty
+// root walks the working directory. Walk ends with the context's error
+// once ctx is done.
 //
-// The directories waiting to be listed wait in one queue, bounded by
-// Limits.MaxPending; Parallel goroutines list them.
-func (p *Pool) Walk(ctx context.Context, root string, opts *WalkOptions, fn WalkFunc) error {
-	list := func(ctx context.Context, dir string, max int) ([]*Entry, error) {
-		return p.listRaw(ctx, dir, true, max)
+// On an *ftp.Conn, or with opts.Parallel of 1 or less, it walks one
+// directory at a time, in lexical order (see WalkFunc). On an *ftp.Pool
+// with a Parallel above 1 it lists up to Parallel directories at once on
+// pooled connections (the pool's MaxOpen limits them as well). Calls of fn
+// are never concurrent: the walk makes them one at a time, so fn needs no
+// locking. The order is then not lexical: a directory is visited before
+// its entries, and the entries of one directory are visited in lexical
+// order, but directories are interleaved. fs.SkipDir keeps its meaning
+// (returned for a file, it skips the file's later siblings in lexical
+// order). The directories waiting to be listed wait in one queue, bounded
+// by Limits.MaxPending; Parallel goroutines list them.
+func Walk(ctx context.Context, r Remote, root string, opts *WalkOptions, fn WalkFunc) error {
+	list := func(ctx context.Context, dir string, max int) ([]*ftp.Entry, error) {
+		return listRaw(ctx, r, dir, max)
 	}
-	return startWalk(ctx, root, opts.parallel(), opts.limits(), p.Stat, list, adaptWalkFunc(fn))
+	parallel := opts.parallel()
+	if _, pooled := r.(*ftp.Pool); !pooled {
+		parallel = 1 // one connection lists one directory at a time
+	}
+	return startWalk(ctx, root, parallel, opts.limits(), r.Stat, list, adaptWalkFunc(fn))
+}
+
+// listRaw lists dir with its hidden entries, at most max lines, and puts
+// back the entries whose names the listing refused (an
+// *ftp.UnsafeNameError carries each): a walk reports them in its own way,
+// where they are.
+func listRaw(ctx context.Context, r Remote, dir string, max int) ([]*ftp.Entry, error) {
+	entries, err := r.ListWith(ctx, dir, &ftp.ListOptions{Hidden: true, MaxEntries: max})
+	unsafe, rest := splitUnsafe(err)
+	return append(entries, unsafe...), rest
+}
+
+// splitUnsafe takes the *ftp.UnsafeNameErrors with their entries out of
+// a listing's error, and returns the entries and what else it held.
+func splitUnsafe(err error) ([]*ftp.Entry, error) {
+	var entries []*ftp.Entry
+	var rest []error
+	var walk func(error)
+	walk = func(err error) {
+		var ue *ftp.UnsafeNameError
+		switch e := err.(type) {
+		case nil:
+		case interface{ Unwrap() []error }:
+			for _, inner := range e.Unwrap() {
+				walk(inner)
+			}
+		default:
+			if errors.As(err, &ue) && ue.Entry != nil {
+				entries = append(entries, ue.Entry)
+				return
+			}
+			rest = append(rest, err)
+		}
+	}
+	walk(err)
+	if len(rest) == 1 {
+		return entries, rest[0]
+	}
+	return entries, errors.Join(rest...)
 }
 
 // walkVisit is the walkers' callback: WalkFunc's, with the item's path
 // relative to root ("" for root, slash-separated) beside it.
-type walkVisit func(p, rel string, e *Entry, err error) error
+type walkVisit func(p, rel string, e *ftp.Entry, err error) error
 
 // lister lists a directory for a walk, at most max lines: every entry,
 // those with unsafe names too, which the walk reports in their place.
-type lister func(ctx context.Context, dir string, max int) ([]*Entry, error)
+type lister func(ctx context.Context, dir string, max int) ([]*ftp.Entry, error)
 
 func adaptWalkFunc(fn WalkFunc) walkVisit {
-	return func(p, _ string, e *Entry, err error) error { return fn(p, e, err) }
+	return func(p, _ string, e *ftp.Entry, err error) error { return fn(p, e, err) }
 }
 
 // startWalk describes root and walks from there.
-func startWalk(ctx context.Context, root string, parallel int, lim *Limits, stat func(context.Context, string) (*Entry, error), list lister, fn walkVisit) error {
+func startWalk(ctx context.Context, root string, parallel int, lim *Limits, stat func(context.Context, string) (*ftp.Entry, error), list lister, fn walkVisit) error {
 	e, err := rootEntry(ctx, root, stat)
 	if err != nil {
 		err = fn(root, "", nil, err)
@@ -193,15 +207,15 @@ func startWalk(ctx context.Context, root string, parallel int, lim *Limits, stat
 
 // rootEntry describes root: "" and "." are the working directory, which
 // needs no question (and which servers without MLST cannot describe).
-func rootEntry(ctx context.Context, root string, stat func(context.Context, string) (*Entry, error)) (*Entry, error) {
+func rootEntry(ctx context.Context, root string, stat func(context.Context, string) (*ftp.Entry, error)) (*ftp.Entry, error) {
 	if root == "" || root == "." {
-		return &Entry{Name: ".", Type: EntryDir, Size: -1}, nil
+		return &ftp.Entry{Name: ".", Type: ftp.EntryDir, Size: -1}, nil
 	}
 	return stat(ctx, root)
 }
 
 // walkFrom walks from an already described root.
-func walkFrom(ctx context.Context, root string, e *Entry, parallel int, lim *Limits, list lister, fn walkVisit) error {
+func walkFrom(ctx context.Context, root string, e *ftp.Entry, parallel int, lim *Limits, list lister, fn walkVisit) error {
 	b := newWalkBounds(lim)
 	var err error
 	if parallel > 1 {
@@ -218,7 +232,7 @@ func walkFrom(ctx context.Context, root string, e *Entry, parallel int, lim *Lim
 
 // sortEntries sorts a listing by name, as fs.ReadDir does; entries of the
 // same name keep the listing's order.
-func sortEntries(entries []*Entry) {
+func sortEntries(entries []*ftp.Entry) {
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 }
 
@@ -247,7 +261,7 @@ func newWalkBounds(lim *Limits) *walkBounds {
 func (b *walkBounds) listed(dir string, n int) error {
 	b.entries += int64(n)
 	if max := b.lim.maxEntries(); b.entries > max {
-		return &LimitError{Limit: "MaxEntries", Max: max, Path: dir}
+		return &ftp.LimitError{Limit: "MaxEntries", Max: max, Path: dir}
 	}
 	return b.hold(dir, n)
 }
@@ -256,7 +270,7 @@ func (b *walkBounds) listed(dir string, n int) error {
 func (b *walkBounds) hold(dir string, n int) error {
 	b.pending += n
 	if max := b.lim.maxPending(); b.pending > max {
-		return &LimitError{Limit: "MaxPending", Max: int64(max), Path: dir}
+		return &ftp.LimitError{Limit: "MaxPending", Max: int64(max), Path: dir}
 	}
 	return nil
 }
@@ -268,16 +282,16 @@ func (b *walkBounds) release(n int) { b.pending -= n }
 // error that refuses it: an unsafe name, a name the listing repeats
 // (prev is the entry before it in the sorted listing, nil for the first),
 // or a path too long.
-func (b *walkBounds) child(p, name string, prev *Entry) (string, error) {
-	if !safeEntryName(name) {
-		return "", &UnsafeNameError{Dir: p, Name: name}
+func (b *walkBounds) child(p, name string, prev *ftp.Entry) (string, error) {
+	if !ftp.SafeName(name) {
+		return "", &ftp.UnsafeNameError{Dir: p, Name: name}
 	}
 	cp := path.Join(p, name)
 	if prev != nil && prev.Name == name {
 		return "", &RevisitError{Path: cp, First: cp}
 	}
 	if max := b.lim.maxPathLen(); len(cp) > max {
-		return "", &LimitError{Limit: "MaxPathLen", Max: int64(max), Path: p, Name: name}
+		return "", &ftp.LimitError{Limit: "MaxPathLen", Max: int64(max), Path: p, Name: name}
 	}
 	return cp, nil
 }
@@ -285,9 +299,9 @@ func (b *walkBounds) child(p, name string, prev *Entry) (string, error) {
 // enter reports why the directory e at p, depth levels below the root, is
 // not to be listed: too deep, or walked already (its unique fact seen);
 // nil when it is, and then its unique fact is remembered.
-func (b *walkBounds) enter(p string, e *Entry, depth int) error {
+func (b *walkBounds) enter(p string, e *ftp.Entry, depth int) error {
 	if max := b.lim.maxDepth(); depth >= max {
-		return &LimitError{Limit: "MaxDepth", Max: int64(max), Path: p}
+		return &ftp.LimitError{Limit: "MaxDepth", Max: int64(max), Path: p}
 	}
 	u := e.Facts["unique"]
 	if u == "" {
@@ -308,9 +322,9 @@ type serialWalk struct {
 	b    *walkBounds
 }
 
-func (w *serialWalk) walk(p, rel string, e *Entry, depth int) error {
-	if err := w.fn(p, rel, e, nil); err != nil || e.Type != EntryDir {
-		if err == fs.SkipDir && e.Type == EntryDir {
+func (w *serialWalk) walk(p, rel string, e *ftp.Entry, depth int) error {
+	if err := w.fn(p, rel, e, nil); err != nil || e.Type != ftp.EntryDir {
+		if err == fs.SkipDir && e.Type == ftp.EntryDir {
 			err = nil
 		}
 		return err
@@ -348,7 +362,7 @@ func (w *serialWalk) walk(p, rel string, e *Entry, depth int) error {
 		}
 		w.b.release(1)
 		held--
-		var prev *Entry
+		var prev *ftp.Entry
 		if i > 0 {
 			prev = entries[i-1]
 		}
@@ -371,14 +385,14 @@ func (w *serialWalk) walk(p, rel string, e *Entry, depth int) error {
 // walkDir is a directory waiting to be listed by a parallel walk.
 type walkDir struct {
 	p, rel string
-	e      *Entry
+	e      *ftp.Entry
 	depth  int
 }
 
 // walkListed is the listing of a walkDir.
 type walkListed struct {
 	dir     walkDir
-	entries []*Entry
+	entries []*ftp.Entry
 	err     error
 }
 
@@ -398,9 +412,9 @@ type parWalk struct {
 	err     error // the error that stopped the walk
 }
 
-func walkParallel(ctx context.Context, root string, e *Entry, parallel int, b *walkBounds, list lister, fn walkVisit) error {
+func walkParallel(ctx context.Context, root string, e *ftp.Entry, parallel int, b *walkBounds, list lister, fn walkVisit) error {
 	w := &parWalk{ctx: ctx, fn: fn, b: b}
-	if goOn, skip := w.call(root, "", e, nil); goOn && !skip && e.Type == EntryDir {
+	if goOn, skip := w.call(root, "", e, nil); goOn && !skip && e.Type == ftp.EntryDir {
 		w.queue(root, "", e, 0)
 	}
 	if len(w.waiting) > 0 {
@@ -461,7 +475,7 @@ func (w *parWalk) run(parallel int, list lister) {
 // call runs fn unless the walk has stopped. It reports whether the walk
 // goes on (not after fs.SkipAll or an error, which stop it) and whether fn
 // asked to skip (fs.SkipDir).
-func (w *parWalk) call(p, rel string, e *Entry, err error) (goOn, skip bool) {
+func (w *parWalk) call(p, rel string, e *ftp.Entry, err error) (goOn, skip bool) {
 	if w.stopped || w.ctx.Err() != nil {
 		return false, false
 	}
@@ -483,7 +497,7 @@ func (w *parWalk) fail(err error) {
 
 // queue adds a directory to those waiting to be listed, or reports to fn
 // why it is not listed.
-func (w *parWalk) queue(p, rel string, e *Entry, depth int) bool {
+func (w *parWalk) queue(p, rel string, e *ftp.Entry, depth int) bool {
 	if err := w.b.enter(p, e, depth); err != nil {
 		goOn, _ := w.call(p, rel, e, err)
 		return goOn
@@ -524,7 +538,7 @@ func (w *parWalk) visit(l walkListed) {
 		}
 	}()
 	for i, child := range entries {
-		var prev *Entry
+		var prev *ftp.Entry
 		if i > 0 {
 			prev = entries[i-1]
 		}
@@ -540,7 +554,7 @@ func (w *parWalk) visit(l walkListed) {
 		if !goOn {
 			return
 		}
-		if child.Type != EntryDir {
+		if child.Type != ftp.EntryDir {
 			if skip {
 				return
 			}

@@ -2,13 +2,12 @@
 // manner of lftp's mirror: only what changed, in parallel, resuming
 // partial copies, keeping modification times.
 
-package ftp
+package mirror
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -18,6 +17,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/seed362563c3/ftp"
+	"github.com/seed362563c3/ftp/resume"
 )
 
 // FilePair names a local file and the remote file it is copied to or
@@ -36,11 +38,11 @@ type FilesOptions struct {
 	// Resume configures each file's transfer as for UploadFile and
 	// DownloadFile (retries, backoff, Verify, TempName, Fresh). Its
 	// Progress is not used: see Progress.
-	Resume *ResumeOptions
-	// Progress, when set, is called with a file and the bytes its
-	// destination holds so far. It is called from the transferring
-	// goroutines, so calls for different files are concurrent.
-	Progress func(f FilePair, done, total int64)
+	Resume *resume.Options
+	// Progress, when set, is called as each file's destination grows, with
+	// its remote path. It is called from the transferring goroutines, so
+	// calls for different files are concurrent.
+	Progress ftp.Progress
 }
 
 func (o *FilesOptions) parallel() int {
@@ -75,34 +77,34 @@ func (e *TransferError) Unwrap() error { return e.Err }
 // joins (errors.Join) a *TransferError for each file that failed, and the
 // context's error if it ended the batch early. The results are in the
 // order of files; a file that was never started has a nil result.
-func (p *Pool) UploadFiles(ctx context.Context, files []FilePair, opts *FilesOptions) ([]*TransferResult, error) {
-	return p.transferFiles(ctx, "upload", files, opts)
+func UploadFiles(ctx context.Context, p *ftp.Pool, files []FilePair, opts *FilesOptions) ([]*resume.Result, error) {
+	return transferFiles(ctx, p, "upload", files, opts)
 }
 
 // DownloadFiles downloads each Remote file to its Local path with
 // DownloadFile, as UploadFiles uploads. Local directories must exist.
-func (p *Pool) DownloadFiles(ctx context.Context, files []FilePair, opts *FilesOptions) ([]*TransferResult, error) {
-	return p.transferFiles(ctx, "download", files, opts)
+func DownloadFiles(ctx context.Context, p *ftp.Pool, files []FilePair, opts *FilesOptions) ([]*resume.Result, error) {
+	return transferFiles(ctx, p, "download", files, opts)
 }
 
-func (p *Pool) transferFiles(ctx context.Context, op string, files []FilePair, opts *FilesOptions) ([]*TransferResult, error) {
-	results := make([]*TransferResult, len(files))
+func transferFiles(ctx context.Context, p *ftp.Pool, op string, files []FilePair, opts *FilesOptions) ([]*resume.Result, error) {
+	results := make([]*resume.Result, len(files))
 	errs := make([]error, len(files)+1)
 	notStarted := forEach(ctx, len(files), opts.parallel(), func(i int) {
 		f := files[i]
-		ro := &ResumeOptions{}
+		ro := &resume.Options{}
 		if opts != nil && opts.Resume != nil {
 			*ro = *opts.Resume
 		}
 		ro.Progress = nil
-		if opts != nil && opts.Progress != nil {
-			ro.Progress = func(done, total int64) { opts.Progress(f, done, total) }
+		if opts != nil {
+			ro.Progress = opts.Progress
 		}
 		var err error
 		if op == "upload" {
-			results[i], err = UploadFile(ctx, p, f.Local, f.Remote, ro)
+			results[i], err = resume.UploadFile(ctx, p, f.Local, f.Remote, ro)
 		} else {
-			results[i], err = DownloadFile(ctx, p, f.Remote, f.Local, ro)
+			results[i], err = resume.DownloadFile(ctx, p, f.Remote, f.Local, ro)
 		}
 		if err != nil {
 			errs[i] = &TransferError{Op: op, Local: f.Local, Remote: f.Remote, Err: err}
@@ -141,9 +143,9 @@ func forEach(ctx context.Context, n, parallel int, fn func(i int)) int {
 	return int(skipped.Load())
 }
 
-// MirrorOptions configures MirrorDown and MirrorUp; nil means the zero
+// Options configures MirrorDown and MirrorUp; nil means the zero
 // value.
-type MirrorOptions struct {
+type Options struct {
 	// Parallel is how many files move, and how many remote directories
 	// are listed, at once; 0 means 4. Each takes a pooled connection, so
 	// give the Pool as many (PoolOptions.MaxOpen).
@@ -164,18 +166,18 @@ type MirrorOptions struct {
 	// Verify and HashAlgorithm are used. Fresh is decided for each file,
 	// temporary names are always used, and Progress is replaced by the
 	// mirror's own.
-	Resume *ResumeOptions
+	Resume *resume.Options
 	// Progress, when set, is called with a file's path relative to the
 	// mirrored directories (slash-separated) and the bytes its destination
 	// holds so far. Calls for different files are concurrent.
-	Progress func(name string, done, total int64)
+	Progress ftp.Progress
 	// Limits bounds the walks of the trees and what the mirror holds of
 	// them; nil means the defaults (see Limits).
 	Limits *Limits
 }
 
-// MirrorStats counts what a mirror did (or, with DryRun, would do).
-type MirrorStats struct {
+// Stats counts what a mirror did (or, with DryRun, would do).
+type Stats struct {
 	Files     int   // files transferred
 	Resumed   int   // of Files, those continued from a partial copy
 	Bytes     int64 // bytes moved over data connections
@@ -221,7 +223,7 @@ type MirrorStats struct {
 // nor a symbolic link in localDir can lead outside it. Symbolic links and
 // other special entries of the source are skipped and counted; a local
 // link where the source has a file or directory is a conflict (see
-// MirrorOptions.Delete), never written through.
+// Options.Delete), never written through.
 //
 // The mirror compares whole trees: it holds both in memory (a few hundred
 // bytes an entry) before it changes anything. opts.Limits bounds them: a
@@ -235,7 +237,7 @@ type MirrorStats struct {
 // Errors do not stop the mirror: the returned error joins every failure
 // (*TransferError for a file, *UnsafeNameError for a refused name, listing
 // and conflict errors). The stats are always returned.
-func (p *Pool) MirrorDown(ctx context.Context, remoteDir, localDir string, opts *MirrorOptions) (*MirrorStats, error) {
+func Down(ctx context.Context, p *ftp.Pool, remoteDir, localDir string, opts *Options) (*Stats, error) {
 	m := newMirror(p, false, remoteDir, localDir, opts)
 	return m.run(ctx)
 }
@@ -252,14 +254,14 @@ func (p *Pool) MirrorDown(ctx context.Context, remoteDir, localDir string, opts 
 // single, harmless path elements (with CR, LF or '\\', ...) are refused;
 // local symbolic links are skipped, never followed. With Delete, refused
 // names in the remote destination are reported as errors and kept.
-func (p *Pool) MirrorUp(ctx context.Context, localDir, remoteDir string, opts *MirrorOptions) (*MirrorStats, error) {
+func Up(ctx context.Context, p *ftp.Pool, localDir, remoteDir string, opts *Options) (*Stats, error) {
 	m := newMirror(p, true, remoteDir, localDir, opts)
 	return m.run(ctx)
 }
 
 // mirrorEntry is what a mirror knows of one item at one end.
 type mirrorEntry struct {
-	typ    EntryType
+	typ    ftp.EntryType
 	size   int64     // -1 when unknown
 	mtime  time.Time // zero when unknown
 	exact  bool      // mtime is right to the second (MLSx modify, MDTM, local)
@@ -281,7 +283,7 @@ func newMirrorTree() *mirrorTree {
 
 // file returns the entry at rel when it is a regular file.
 func (t *mirrorTree) file(rel string) *mirrorEntry {
-	if e := t.entries[rel]; e != nil && e.typ == EntryFile {
+	if e := t.entries[rel]; e != nil && e.typ == ftp.EntryFile {
 		return e
 	}
 	return nil
@@ -315,27 +317,24 @@ type mirrorJob struct {
 	src  *mirrorEntry
 	dst  *mirrorEntry // nil when absent (or replaced)
 	part *mirrorEntry // the destination's ".NAME.part", nil when none
-	// byTime: the part was written after the source last changed, as
-	// both times show.
-	byTime bool
 }
 
 type mirror struct {
-	p         *Pool
+	p         *ftp.Pool
 	up        bool
 	remoteDir string
 	localDir  string
-	opts      MirrorOptions
+	opts      Options
 	root      *os.Root // localDir; nil in a dry run whose localDir is missing
 	stamp     atomic.Bool
 
 	mu      sync.Mutex
-	stats   MirrorStats
+	stats   Stats
 	errs    []error
 	blocked map[string]bool // paths not to touch any more
 }
 
-func newMirror(p *Pool, up bool, remoteDir, localDir string, opts *MirrorOptions) *mirror {
+func newMirror(p *ftp.Pool, up bool, remoteDir, localDir string, opts *Options) *mirror {
 	m := &mirror{p: p, up: up, remoteDir: remoteDir, localDir: localDir, blocked: map[string]bool{}}
 	if opts != nil {
 		m.opts = *opts
@@ -353,27 +352,27 @@ func (m *mirror) fail(err error) {
 	m.mu.Unlock()
 }
 
-func (m *mirror) refuse(err *UnsafeNameError) {
+func (m *mirror) refuse(err *ftp.UnsafeNameError) {
 	m.mu.Lock()
 	m.stats.Refused++
 	m.errs = append(m.errs, err)
 	m.mu.Unlock()
 }
 
-func (m *mirror) count(f func(st *MirrorStats)) {
+func (m *mirror) count(f func(st *Stats)) {
 	m.mu.Lock()
 	f(&m.stats)
 	m.mu.Unlock()
 }
 
-func (m *mirror) result() (*MirrorStats, error) {
+func (m *mirror) result() (*Stats, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := m.stats
 	return &st, errors.Join(m.errs...)
 }
 
-func (m *mirror) failed(err error) (*MirrorStats, error) {
+func (m *mirror) failed(err error) (*Stats, error) {
 	m.fail(err)
 	return m.result()
 }
@@ -416,12 +415,12 @@ func (m *mirror) localName(rel string) (string, error) {
 	full := filepath.Join(m.localDir, name)
 	r, err := filepath.Rel(m.localDir, full)
 	if rel == "" || err != nil || !filepath.IsLocal(name) || !filepath.IsLocal(r) {
-		return "", &UnsafeNameError{Dir: m.localDir, Name: rel}
+		return "", &ftp.UnsafeNameError{Dir: m.localDir, Name: rel}
 	}
 	return r, nil
 }
 
-func (m *mirror) run(ctx context.Context) (*MirrorStats, error) {
+func (m *mirror) run(ctx context.Context) (*Stats, error) {
 	var src, dst *mirrorTree
 	var err error
 	if m.up {
@@ -432,8 +431,8 @@ func (m *mirror) run(ctx context.Context) (*MirrorStats, error) {
 		if dst, err = m.remoteTree(ctx, false); err != nil {
 			return m.failed(err)
 		}
-		var feats Features
-		err = m.p.with(ctx, func(c *Conn) (err error) { feats, err = c.Features(ctx); return err })
+		var feats ftp.Features
+		err = with(ctx, m.p, func(c *ftp.Conn) (err error) { feats, err = c.Features(ctx); return err })
 		if err != nil {
 			return m.failed(err)
 		}
@@ -511,9 +510,9 @@ func (m *mirror) localTree(ctx context.Context, source bool) (*mirrorTree, error
 		if rel == "" {
 			return nil
 		}
-		if source && !safeEntryName(d.Name()) {
+		if source && !ftp.SafeName(d.Name()) {
 			t.incomplete[parentRel(rel)] = true
-			m.refuse(&UnsafeNameError{Dir: filepath.Join(m.localDir, filepath.FromSlash(parentRel(rel))), Name: d.Name()})
+			m.refuse(&ftp.UnsafeNameError{Dir: filepath.Join(m.localDir, filepath.FromSlash(parentRel(rel))), Name: d.Name()})
 			if d.IsDir() {
 				return fs.SkipDir
 			}
@@ -528,17 +527,17 @@ func (m *mirror) localTree(ctx context.Context, source bool) (*mirrorTree, error
 		e := &mirrorEntry{size: info.Size(), mtime: info.ModTime(), exact: true}
 		switch mode := info.Mode(); {
 		case mode&fs.ModeSymlink != 0:
-			e.typ = EntryLink
+			e.typ = ftp.EntryLink
 		case mode.IsDir():
-			e.typ, e.size = EntryDir, -1
+			e.typ, e.size = ftp.EntryDir, -1
 		case mode.IsRegular():
-			e.typ = EntryFile
+			e.typ = ftp.EntryFile
 		default:
-			e.typ = EntryOther
+			e.typ = ftp.EntryOther
 		}
 		t.entries[rel] = e
 		if max := m.opts.Limits.maxEntries(); int64(len(t.entries)) > max {
-			return &LimitError{Limit: "MaxEntries", Max: max, Path: filepath.Join(m.localDir, filepath.FromSlash(parentRel(rel)))}
+			return &ftp.LimitError{Limit: "MaxEntries", Max: max, Path: filepath.Join(m.localDir, filepath.FromSlash(parentRel(rel)))}
 		}
 		return nil
 	})
@@ -566,16 +565,16 @@ func (m *mirror) remoteTree(ctx context.Context, source bool) (*mirrorTree, erro
 	if err != nil {
 		return nil, fmt.Errorf("ftp: mirror: %w", err)
 	}
-	if root.Type != EntryDir {
+	if root.Type != ftp.EntryDir {
 		return nil, fmt.Errorf("ftp: mirror: %s is not a directory", m.remoteDir)
 	}
-	list := func(ctx context.Context, dir string, max int) ([]*Entry, error) {
-		return m.p.listRaw(ctx, dir, true, max)
+	list := func(ctx context.Context, dir string, max int) ([]*ftp.Entry, error) {
+		return listRaw(ctx, m.p, dir, max)
 	}
-	err = walkFrom(ctx, m.remoteDir, root, m.opts.Parallel, m.opts.Limits, list, func(p, rel string, e *Entry, err error) error {
+	err = walkFrom(ctx, m.remoteDir, root, m.opts.Parallel, m.opts.Limits, list, func(p, rel string, e *ftp.Entry, err error) error {
 		if err != nil {
 			t.incomplete[rel] = true
-			var ue *UnsafeNameError
+			var ue *ftp.UnsafeNameError
 			switch {
 			case !errors.As(err, &ue):
 				m.fail(fmt.Errorf("ftp: mirror: listing %s: %w", p, err))
@@ -617,13 +616,13 @@ func (m *mirror) sync(ctx context.Context, src, dst *mirrorTree) {
 		}
 		s, d := src.entries[rel], dst.entries[rel]
 		switch s.typ {
-		case EntryLink:
+		case ftp.EntryLink:
 			m.stats.Symlinks++
 			continue
-		case EntryOther:
+		case ftp.EntryOther:
 			m.stats.Other++
 			continue
-		case EntryFile:
+		case ftp.EntryFile:
 			if of, ok := partOf(rel); ok && src.file(of) != nil {
 				continue // a transfer in progress at the source
 			}
@@ -637,7 +636,7 @@ func (m *mirror) sync(ctx context.Context, src, dst *mirrorTree) {
 			replace[rel] = true
 			d = nil
 		}
-		if s.typ == EntryDir {
+		if s.typ == ftp.EntryDir {
 			if d == nil {
 				dirs = append(dirs, rel)
 			}
@@ -690,7 +689,7 @@ func (m *mirror) remove(ctx context.Context, src, dst *mirrorTree, replace map[s
 				v = !src.incomplete[""]
 			} else {
 				ps := src.entries[par]
-				v = doomed(par) || ps != nil && ps.typ == EntryDir && !src.incomplete[par]
+				v = doomed(par) || ps != nil && ps.typ == ftp.EntryDir && !src.incomplete[par]
 			}
 			if of, ok := partOf(rel); ok && src.file(of) != nil {
 				v = false
@@ -712,7 +711,7 @@ func (m *mirror) remove(ctx context.Context, src, dst *mirrorTree, replace map[s
 			return
 		}
 		d := dst.entries[rel]
-		if kept[rel] || d.typ == EntryDir && dst.incomplete[rel] {
+		if kept[rel] || d.typ == ftp.EntryDir && dst.incomplete[rel] {
 			// Something inside stays: so does the directory.
 			kept[parentRel(rel)] = true
 			if replace[rel] {
@@ -736,8 +735,8 @@ func (m *mirror) removeOne(ctx context.Context, rel string, d *mirrorEntry) erro
 	}
 	if m.up {
 		p := m.remotePath(rel)
-		return m.p.with(ctx, func(c *Conn) error {
-			if d.typ == EntryDir {
+		return with(ctx, m.p, func(c *ftp.Conn) error {
+			if d.typ == ftp.EntryDir {
 				return c.RemoveDir(ctx, p)
 			}
 			return c.Delete(ctx, p)
@@ -762,11 +761,11 @@ func (m *mirror) mkdir(ctx context.Context, rel string) (bool, error) {
 	if m.up {
 		p := m.remotePath(rel)
 		created := true
-		err := m.p.with(ctx, func(c *Conn) error {
+		err := with(ctx, m.p, func(c *ftp.Conn) error {
 			_, err := c.MakeDir(ctx, p)
-			var fe *Error
+			var fe *ftp.Error
 			if err != nil && errors.As(err, &fe) {
-				if e, serr := c.Stat(ctx, p); serr == nil && e.Type == EntryDir {
+				if e, serr := c.Stat(ctx, p); serr == nil && e.Type == ftp.EntryDir {
 					created, err = false, nil
 				}
 			}
@@ -798,7 +797,7 @@ func (m *mirror) exactTime(ctx context.Context, e *mirrorEntry, rel string) bool
 	}
 	e.remote = false // asked once
 	var t time.Time
-	err := m.p.with(ctx, func(c *Conn) (err error) { t, err = c.ModTime(ctx, m.remotePath(rel)); return err })
+	err := with(ctx, m.p, func(c *ftp.Conn) (err error) { t, err = c.ModTime(ctx, m.remotePath(rel)); return err })
 	if err == nil && !t.IsZero() {
 		e.mtime, e.exact = t, true
 	}
@@ -822,35 +821,33 @@ func (m *mirror) unchanged(ctx context.Context, j *mirrorJob) bool {
 
 // resumable reports whether the destination's ".NAME.part" may be
 // continued: no longer than the source, and not older (written after the
-// source last changed). byTime says the times showed it; with a time
-// unknown the part is a candidate only, which a download continues (the
-// part is local) and an upload only where a range checksum or the journal
-// shows it is the source's.
-func (m *mirror) resumable(ctx context.Context, j *mirrorJob) (ok, byTime bool) {
+// source last changed), as far as times tell. It is a candidate only:
+// resume.Download continues a local part unless a range checksum shows it
+// differs, resume.Upload a remote one only where a range checksum or the
+// journal shows it is the source's.
+func (m *mirror) resumable(ctx context.Context, j *mirrorJob) bool {
 	pt := j.part
 	if pt == nil || j.src.size < 0 || pt.size > j.src.size || pt.size <= 0 {
-		return false, false
+		return false
 	}
 	if !m.exactTime(ctx, j.src, j.rel) || !m.exactTime(ctx, pt, partRel(j.rel)) {
-		return true, false
+		return true
 	}
-	ok = !pt.mtime.Truncate(time.Second).Before(j.src.mtime.Truncate(time.Second))
-	return ok, ok
+	return !pt.mtime.Truncate(time.Second).Before(j.src.mtime.Truncate(time.Second))
 }
 
 // file brings one file across, unless it is unchanged.
 func (m *mirror) file(ctx context.Context, j *mirrorJob) {
 	if j.dst != nil && m.unchanged(ctx, j) {
-		m.count(func(st *MirrorStats) { st.Unchanged++ })
+		m.count(func(st *Stats) { st.Unchanged++ })
 		return
 	}
-	resume, byTime := m.resumable(ctx, j)
-	j.byTime = byTime
+	partOK := m.resumable(ctx, j)
 	if m.opts.DryRun {
-		m.count(func(st *MirrorStats) {
+		m.count(func(st *Stats) {
 			st.Files++
 			n := max(j.src.size, 0)
-			if resume {
+			if partOK {
 				st.Resumed++
 				n -= j.part.size
 			}
@@ -858,14 +855,14 @@ func (m *mirror) file(ctx context.Context, j *mirrorJob) {
 		})
 		return
 	}
-	ro := &ResumeOptions{}
+	ro := &resume.Options{}
 	if m.opts.Resume != nil {
 		*ro = *m.opts.Resume
 	}
-	ro.Fresh, ro.TempName, ro.Progress = !resume, false, nil
+	ro.Fresh, ro.TempName, ro.Progress = !partOK, false, nil
 	if m.opts.Progress != nil {
 		rel := j.rel
-		ro.Progress = func(done, total int64) { m.opts.Progress(rel, done, total) }
+		ro.Progress = func(_ string, done, total int64) { m.opts.Progress(rel, done, total) }
 	}
 	op := "download"
 	transfer := m.download
@@ -895,27 +892,11 @@ func (m *mirror) file(ctx context.Context, j *mirrorJob) {
 	}
 }
 
-// takeOver reports whether a failed first attempt is handed to the
-// resumable helpers: for the failures they retry, when retries are on.
-func takeOver(ctx context.Context, err error, ro *ResumeOptions) bool {
-	return err != nil && ctx.Err() == nil && ro.retries() > 0 && retryable(err)
-}
-
-// addResult adds a later attempt's result to a first one's.
-func addResult(res, more *TransferResult) {
-	if more == nil {
-		return
-	}
-	res.Sent += more.Sent
-	res.Attempts += more.Attempts
-	res.Resumed = res.Resumed || more.Resumed
-	res.Size, res.Verified = more.Size, more.Verified
-}
-
-// download receives one file into ".NAME.part" and, once complete, gives
-// it the remote time and renames it over NAME. after is an error that
-// came once the data was in place (setting the time).
-func (m *mirror) download(ctx context.Context, j *mirrorJob, ro *ResumeOptions) (res *TransferResult, after, err error) {
+// download receives one file into ".NAME.part" (continuing it unless
+// ro.Fresh) and, once complete, gives it the remote time and renames it
+// over NAME. after is an error that came once the data was in place
+// (setting the time).
+func (m *mirror) download(ctx context.Context, j *mirrorJob, ro *resume.Options) (res *resume.Result, after, err error) {
 	name, err := m.localName(j.rel)
 	if err != nil {
 		return nil, nil, err
@@ -932,11 +913,11 @@ func (m *mirror) download(ctx context.Context, j *mirrorJob, ro *ResumeOptions) 
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err = m.receive(ctx, m.remotePath(j.rel), f, j.src.size, ro)
+	res, err = resume.Download(ctx, m.p, m.remotePath(j.rel), f, ro)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
-	if errors.Is(err, ErrVerify) {
+	if errors.Is(err, ftp.ErrVerify) {
 		m.root.Remove(part) // not a prefix to build on
 	}
 	if err != nil {
@@ -952,80 +933,9 @@ func (m *mirror) download(ctx context.Context, j *mirrorJob, ro *ResumeOptions) 
 	return res, after, nil
 }
 
-// receive downloads remote (known bytes long as the listing says, -1
-// unknown) into f, from its end unless ro.Fresh, on a pooled connection,
-// and hands a retryable failure to the resumable download.
-func (m *mirror) receive(ctx context.Context, remote string, f *os.File, known int64, ro *ResumeOptions) (*TransferResult, error) {
-	res := &TransferResult{Size: -1}
-	err := m.p.with(ctx, func(c *Conn) error {
-		var held int64
-		if !ro.Fresh {
-			fi, err := f.Stat()
-			if err != nil {
-				return err
-			}
-			held = fi.Size()
-		}
-		size, err := sizeOf(ctx, c, remote, known)
-		if err != nil {
-			return err
-		}
-		res.Size = size
-		if held > size || size < 0 && held > 0 {
-			if err := f.Truncate(0); err != nil {
-				return err
-			}
-			held = 0
-		}
-		if held > 0 {
-			res.ResumedFrom = ResumedLocalFile
-			same, err := rangeMatches(ctx, c, remote, f, held)
-			switch {
-			case err != nil:
-				return err
-			case same != nil && *same:
-				res.ResumedFrom = ResumedByRangeChecksum
-			case same != nil:
-				res.ResumedFrom = ""
-				if err := f.Truncate(0); err != nil {
-					return err
-				}
-				held = 0
-			}
-		}
-		if held < size || size < 0 {
-			res.Attempts++
-			res.Resumed = held > 0
-			n, err := downloadPart(ctx, c, remote, f, held, size, ro)
-			res.Sent += n
-			held += n
-			if err != nil {
-				return err
-			}
-		}
-		verified := "size"
-		if size < 0 {
-			verified = ""
-			if err := f.Truncate(held); err != nil {
-				return err
-			}
-		}
-		res.Verified, err = verifyHash(ctx, c, remote, io.NewSectionReader(f, 0, held), ro, verified)
-		return err
-	})
-	if !takeOver(ctx, err, ro) {
-		return res, err
-	}
-	more := *ro
-	more.Fresh = false // continue from what arrived
-	next, err := download(ctx, m.p, remote, f, &more, known)
-	addResult(res, next)
-	return res, err
-}
-
-// upload sends one file to ".NAME.part", renames it over NAME once
-// complete and verified, and sets its time (MFMT).
-func (m *mirror) upload(ctx context.Context, j *mirrorJob, ro *ResumeOptions) (res *TransferResult, after, err error) {
+// upload sends one file through ".NAME.part", which resume.Upload renames
+// over NAME once complete and verified, and sets its time.
+func (m *mirror) upload(ctx context.Context, j *mirrorJob, ro *resume.Options) (res *resume.Result, after, err error) {
 	name, err := m.localName(j.rel)
 	if err != nil {
 		return nil, nil, err
@@ -1040,107 +950,28 @@ func (m *mirror) upload(ctx context.Context, j *mirrorJob, ro *ResumeOptions) (r
 		return nil, nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("%w: not a regular file any more", ErrInvalidArgument)
+		return nil, nil, fmt.Errorf("%w: not a regular file any more", ftp.ErrInvalidArgument)
 	}
 	remote := m.remotePath(j.rel)
-	partSize := int64(-1)
-	if j.part != nil {
-		partSize = j.part.size
-	}
-	if res, err = m.send(ctx, f, fi.Size(), remote, m.remotePath(partRel(j.rel)), partSize, j.byTime, ro); err != nil || !m.stamp.Load() {
+	ro.TempName = true
+	if res, err = resume.Upload(ctx, m.p, f, fi.Size(), remote, ro); err != nil || !m.stamp.Load() {
 		return res, nil, err
 	}
-	after = m.p.with(ctx, func(c *Conn) error { return c.SetModTime(ctx, remote, fi.ModTime()) })
-	var fe *Error
-	if errors.Is(after, ErrNotSupported) || errors.As(after, &fe) && fe.Code == StatusBadCommand {
-		m.stamp.Store(false) // the server has no MFMT after all
+	after = with(ctx, m.p, func(c *ftp.Conn) error { return c.SetModTime(ctx, remote, fi.ModTime()) })
+	var fe *ftp.Error
+	if errors.Is(after, ftp.ErrNotSupported) || errors.As(after, &fe) && fe.Code == ftp.StatusBadCommand {
+		m.stamp.Store(false) // the server cannot set times after all
 		after = nil
 	}
 	return res, after, nil
 }
 
-// send uploads size bytes of f to target (continuing what it holds,
-// partSize bytes as listed or -1, unless ro.Fresh, when its start is
-// known to be f's: by a range checksum, the journal or, with byTime, the
-// part's time) and renames it to remote, on a pooled connection; a
-// retryable failure is handed to Upload.
-func (m *mirror) send(ctx context.Context, f *os.File, size int64, remote, target string, partSize int64, byTime bool, ro *ResumeOptions) (*TransferResult, error) {
-	res := &TransferResult{Size: size}
-	err := m.p.with(ctx, func(c *Conn) error {
-		if ro.RequireChecksum {
-			if _, err := checksumAlgo(ctx, c, ro); err != nil {
-				return err
-			}
-		}
-		var held int64
-		if !ro.Fresh {
-			var err error
-			if held, err = remoteSize(ctx, c, target, partSize); err != nil {
-				return err
-			}
-			if held > size || held < 0 {
-				held = 0
-			}
-			if held > 0 {
-				how, err := partIsSources(ctx, c, target, f, size, held, ro)
-				if err != nil {
-					return err
-				}
-				if how == "" && byTime {
-					how = ResumedByModTime
-				}
-				if how == "" {
-					held = 0
-				}
-				res.ResumedFrom = how
-			}
-		}
-		var record *resumeRecord
-		if ro.Journal != "" {
-			var err error
-			if record, err = recordOf(c, target, f, size); err != nil {
-				return err
-			}
-			if err := record.save(ro.Journal); err != nil {
-				return err
-			}
-		}
-		if held < size || size == 0 {
-			res.Attempts++
-			res.Resumed = held > 0
-			n, err := uploadPart(ctx, c, target, f, held, size, false, ro)
-			res.Sent += n
-			if err != nil {
-				return err
-			}
-		}
-		held, err := remoteSize(ctx, c, target, -1)
-		if err != nil {
-			return err
-		}
-		if res.Verified, err = verifyUpload(ctx, c, target, f, size, held, ro); err != nil {
-			return err
-		}
-		if err := c.Rename(ctx, target, remote); err != nil {
-			// Some servers will not rename over a file: make way.
-			var fe *Error
-			if !errors.As(err, &fe) || c.Delete(ctx, remote) != nil {
-				return err
-			}
-			if err := c.Rename(ctx, target, remote); err != nil {
-				return err
-			}
-		}
-		record.forget(ro)
-		return nil
-	})
-	if !takeOver(ctx, err, ro) {
-		return res, err
+// with runs fn on a connection checked out of p.
+func with(ctx context.Context, p *ftp.Pool, fn func(c *ftp.Conn) error) error {
+	pc, err := p.Conn(ctx)
+	if err != nil {
+		return err
 	}
-	more := *ro
-	more.Fresh, more.TempName = false, true // continue from what arrived
-	more.continuing = true                  // which this call sent
-	next, err := Upload(ctx, m.p, f, size, remote, &more)
-	addResult(res, next)
-	return res, err
+	defer pc.Close()
+	return fn(pc.Conn)
 }

@@ -1,6 +1,6 @@
 // Segmented downloads against the in-process server.
 
-package ftp
+package resume
 
 import (
 	"bytes"
@@ -9,23 +9,25 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/seed362563c3/ftp"
 	"github.com/seed362563c3/ftp/internal/embedded"
+	"github.com/seed362563c3/ftp/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestDownloadSegmented(t *testing.T) {
-	srv := startServer(t, embedded.Options{EnableHASH: true})
-	data := randomBytes(t, 5<<20+12345)
+	srv := testutil.StartServer(t, embedded.Options{EnableHASH: true})
+	data := testutil.RandomBytes(t, 5<<20+12345)
 	require.NoError(t, os.WriteFile(filepath.Join(srv.Root, "big"), data, 0o644))
 	for _, n := range []int{1, 2, 4, 8} {
-		p := NewPool(srv.Addr, nil, PoolOptions{MaxOpen: n})
+		p := ftp.NewPool(srv.Addr, nil, &ftp.PoolOptions{MaxOpen: n})
 		local := filepath.Join(t.TempDir(), "out")
 		var last atomic.Int64
-		res, err := p.DownloadSegmented(testCtx(t), "big", local, n, &ResumeOptions{Verify: true,
-			Progress: func(done, total int64) { last.Store(done) }})
+		res, err := DownloadSegmented(testutil.Ctx(t), p, "big", local, n, &Options{Verify: true,
+			Progress: func(_ string, done, total int64) { last.Store(done) }})
 		require.NoError(t, err, "n=%d", n)
-		assert.Equal(t, HashSHA256, res.Verified)
+		assert.Equal(t, ftp.HashSHA256, res.Verified)
 		assert.Equal(t, int64(len(data)), last.Load())
 		assert.Equal(t, n, res.Attempts)
 		got, err := os.ReadFile(local)
@@ -37,14 +39,14 @@ func TestDownloadSegmented(t *testing.T) {
 }
 
 func TestDownloadSegmentedRetriesCutSegments(t *testing.T) {
-	srv := startServer(t, embedded.Options{})
-	data := randomBytes(t, 4<<20)
+	srv := testutil.StartServer(t, embedded.Options{})
+	data := testutil.RandomBytes(t, 4<<20)
 	require.NoError(t, os.WriteFile(filepath.Join(srv.Root, "big"), data, 0o644))
-	dial, cut := cuttingDialer(srv.Addr, 3, 200<<10)
-	p := NewPool(srv.Addr, &Config{DialContext: dial}, PoolOptions{MaxOpen: 4})
+	dial, cut := testutil.CuttingDialer(srv.Addr, 3, 200<<10)
+	p := ftp.NewPool(srv.Addr, &ftp.Config{DialContext: dial}, &ftp.PoolOptions{MaxOpen: 4})
 	defer p.Close()
 	local := filepath.Join(t.TempDir(), "out")
-	res, err := p.DownloadSegmented(testCtx(t), "big", local, 4, fastRetries())
+	res, err := DownloadSegmented(testutil.Ctx(t), p, "big", local, 4, fastRetries())
 	require.NoError(t, err)
 	assert.Equal(t, int32(3), cut.Load())
 	assert.Equal(t, 7, res.Attempts, "three segments needed a second attempt")

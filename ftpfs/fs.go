@@ -1,7 +1,7 @@
 // An io/fs view of a remote tree: fs.WalkDir, fs.Glob and http.FS work on a
 // server through a Pool.
 
-package ftp
+package ftpfs
 
 import (
 	"context"
@@ -11,17 +11,18 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"time"
+
+	"github.com/seed362563c3/ftp"
 )
 
 // FS is a read-only fs.FS over a remote directory, backed by a Pool. It
 // implements fs.ReadDirFS and fs.StatFS; files opened from it stream
 // through RETR and support Seek and ReadAt through REST, so
 // http.FileServer(http.FS(fsys)) can serve ranges. It is safe for
-// concurrent use. Operations use the context given to NewFS.
+// concurrent use. Operations use the context given to New.
 type FS struct {
 	ctx  context.Context
-	pool *Pool
+	pool *ftp.Pool
 	root string
 }
 
@@ -30,30 +31,36 @@ var (
 	_ fs.StatFS    = (*FS)(nil)
 )
 
-// NewFS returns a view of root (a remote path, "" for the login directory)
+// New returns a view of root (a remote path, "" for the login directory)
 // through p. Cancelling ctx stops every operation of the view.
-func NewFS(ctx context.Context, p *Pool, root string) *FS {
+func New(ctx context.Context, p *ftp.Pool, root string) *FS {
 	return &FS{ctx: ctx, pool: p, root: root}
 }
 
+// Bounds of the paths FS takes, as mirror.maxDepth and
+// mirror.maxPathLen bound a walk.
+const (
+	maxDepth   = 256
+	maxPathLen = 4096
+)
+
 // remote maps an fs path to the server's path. As in a walk, a name of
-// more than DefaultMaxDepth levels (a directory of DefaultMaxDepth levels
-// for ReadDir) or longer than DefaultMaxPathLen bytes is refused with a
-// *LimitError, so that fs.WalkDir over a server whose directories list
-// themselves ends.
+// more than 256 levels (a directory of 256 levels for ReadDir) or longer
+// than 4096 bytes is refused with an *ftp.LimitError, so that fs.WalkDir
+// over a server whose directories list themselves ends.
 func (f *FS) remote(op, name string) (string, error) {
 	if !fs.ValidPath(name) {
 		return "", &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
 	}
-	if len(name) > DefaultMaxPathLen {
-		return "", &fs.PathError{Op: op, Path: name, Err: &LimitError{Limit: "MaxPathLen", Max: DefaultMaxPathLen, Path: path.Dir(name), Name: path.Base(name)}}
+	if len(name) > maxPathLen {
+		return "", &fs.PathError{Op: op, Path: name, Err: &ftp.LimitError{Limit: "MaxPathLen", Max: maxPathLen, Path: path.Dir(name), Name: path.Base(name)}}
 	}
 	depth := 0
 	if name != "." {
 		depth = strings.Count(name, "/") + 1
 	}
-	if depth > DefaultMaxDepth || op == "readdir" && depth == DefaultMaxDepth {
-		return "", &fs.PathError{Op: op, Path: name, Err: &LimitError{Limit: "MaxDepth", Max: DefaultMaxDepth, Path: name}}
+	if depth > maxDepth || op == "readdir" && depth == maxDepth {
+		return "", &fs.PathError{Op: op, Path: name, Err: &ftp.LimitError{Limit: "MaxDepth", Max: maxDepth, Path: name}}
 	}
 	if name == "." {
 		if f.root == "" {
@@ -78,14 +85,14 @@ func (f *FS) Stat(name string) (fs.FileInfo, error) {
 		return nil, err
 	}
 	if name == "." {
-		return &fileInfo{e: &Entry{Name: ".", Type: EntryDir, Size: -1}}, nil
+		return (&ftp.Entry{Name: ".", Type: ftp.EntryDir, Size: -1}).Info(), nil
 	}
 	e, err := f.pool.Stat(f.ctx, p)
 	if err != nil {
 		return nil, pathErr("stat", name, err)
 	}
 	e.Name = path.Base(name)
-	return &fileInfo{e: e}, nil
+	return e.Info(), nil
 }
 
 // ReadDir lists name, hidden entries included as with os.ReadDir (see
@@ -95,41 +102,23 @@ func (f *FS) ReadDir(name string) ([]fs.DirEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries, err := f.pool.listRaw(f.ctx, p, true, DefaultMaxListEntries)
-	var le *ListError
-	if err != nil && !errors.As(err, &le) {
+	// Unsafe names are never handed out: ListWith reports them in err,
+	// beside the others.
+	entries, err := f.pool.ListWith(f.ctx, p, &ftp.ListOptions{Hidden: true})
+	var le *ftp.ListError
+	var ue *ftp.UnsafeNameError
+	if err != nil && !errors.As(err, &le) && !errors.As(err, &ue) {
 		return nil, pathErr("readdir", name, err)
 	}
 	out := make([]fs.DirEntry, 0, len(entries))
-	var unsafe []error
 	for _, e := range entries {
-		if !safeEntryName(e.Name) {
-			// Never handed out as a name: reported beside the others.
-			unsafe = append(unsafe, &UnsafeNameError{Dir: p, Name: e.Name})
-			continue
-		}
-		out = append(out, fs.FileInfoToDirEntry(&fileInfo{e: e}))
+		out = append(out, fs.FileInfoToDirEntry(e.Info()))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
-	if err = errors.Join(append(unsafe, err)...); err != nil {
+	if err != nil {
 		return out, pathErr("readdir", name, err)
 	}
 	return out, nil
-}
-
-// safeName reports whether a name from a listing may be used as one path
-// element: no separators, no "..", no control characters that end lines.
-func safeName(name string) bool {
-	if name == "" || name == "." || name == ".." {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		switch name[i] {
-		case '/', '\\', 0, '\r', '\n':
-			return false
-		}
-	}
-	return true
 }
 
 // Open opens name. A directory gives an fs.ReadDirFile; a file streams on
@@ -145,36 +134,6 @@ func (f *FS) Open(name string) (fs.File, error) {
 	}
 	return &remoteFile{fsys: f, name: name, remote: p, info: info}, nil
 }
-
-// fileInfo adapts an Entry to fs.FileInfo.
-type fileInfo struct{ e *Entry }
-
-func (i *fileInfo) Name() string       { return i.e.Name }
-func (i *fileInfo) Size() int64        { return max(i.e.Size, 0) }
-func (i *fileInfo) ModTime() time.Time { return i.e.ModTime }
-func (i *fileInfo) IsDir() bool        { return i.e.Type == EntryDir }
-func (i *fileInfo) Sys() any           { return i.e }
-func (i *fileInfo) Mode() fs.FileMode {
-	m := i.e.Mode.Perm()
-	if m == 0 {
-		m = 0o644
-		if i.e.Type == EntryDir {
-			m = 0o755
-		}
-	}
-	switch i.e.Type {
-	case EntryDir:
-		m |= fs.ModeDir
-	case EntryLink:
-		m |= fs.ModeSymlink
-	case EntryOther:
-		m |= fs.ModeIrregular
-	}
-	return m
-}
-
-// Info returns the entry as an fs.FileInfo (Sys returns the *Entry).
-func (e *Entry) Info() fs.FileInfo { return &fileInfo{e: e} }
 
 // dirFile is an opened directory.
 type dirFile struct {
@@ -245,7 +204,7 @@ func (r *remoteFile) Read(p []byte) (int, error) {
 		r.stream = nil
 	}
 	if r.stream == nil {
-		s, err := r.fsys.pool.RetrieveFrom(r.fsys.ctx, r.remote, r.offset)
+		s, err := r.fsys.retrieve(r.remote, r.offset)
 		if err != nil {
 			return 0, &fs.PathError{Op: "read", Path: r.name, Err: err}
 		}
@@ -291,7 +250,7 @@ func (r *remoteFile) ReadAt(p []byte, off int64) (int, error) {
 	if off >= r.info.Size() {
 		return 0, io.EOF
 	}
-	s, err := r.fsys.pool.RetrieveFrom(r.fsys.ctx, r.remote, off)
+	s, err := r.fsys.retrieve(r.remote, off)
 	if err != nil {
 		return 0, &fs.PathError{Op: "read", Path: r.name, Err: err}
 	}
@@ -301,6 +260,34 @@ func (r *remoteFile) ReadAt(p []byte, off int64) (int, error) {
 		err = io.EOF
 	}
 	return n, err
+}
+
+// retrieve opens remote from offset on a pooled connection, which goes
+// back to the pool when the stream is closed.
+func (f *FS) retrieve(remote string, offset int64) (io.ReadCloser, error) {
+	pc, err := f.pool.Conn(f.ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := pc.RetrieveFrom(f.ctx, remote, offset)
+	if err != nil {
+		pc.Close()
+		return nil, err
+	}
+	return &pooledReader{Reader: r, pc: pc}, nil
+}
+
+// pooledReader gives its connection back on Close. It keeps WriteTo, so
+// io.Copy into a file still splices.
+type pooledReader struct {
+	*ftp.Reader
+	pc *ftp.PoolConn
+}
+
+func (r *pooledReader) Close() error {
+	err := r.Reader.Close()
+	r.pc.Close()
+	return err
 }
 
 func (r *remoteFile) Close() error {

@@ -1,7 +1,7 @@
 // Segmented downloads: one file over several connections, each reading its
 // own range with REST, like lftp's pget -n N.
 
-package ftp
+package resume
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/seed362563c3/ftp"
 )
 
 // DownloadSegmented downloads remote into the local file over n pooled
@@ -21,12 +23,12 @@ import (
 // stopped, as opts says; the size (and with opts.Verify the checksum) is
 // checked at the end. The local file is created or truncated.
 // opts.Progress is called from the segments' goroutines, possibly at once.
-func (p *Pool) DownloadSegmented(ctx context.Context, remote, local string, n int, opts *ResumeOptions) (*TransferResult, error) {
+func DownloadSegmented(ctx context.Context, p *ftp.Pool, remote, local string, n int, opts *Options) (*Result, error) {
 	if n < 1 || remote == "" {
-		return nil, fmt.Errorf("ftp: segmented download: %w: %d segments of %q", ErrInvalidArgument, n, remote)
+		return nil, fmt.Errorf("ftp: segmented download: %w: %d segments of %q", ftp.ErrInvalidArgument, n, remote)
 	}
 	if opts == nil {
-		opts = &ResumeOptions{}
+		opts = &Options{}
 	}
 	e, err := p.Stat(ctx, remote)
 	if err != nil {
@@ -34,7 +36,7 @@ func (p *Pool) DownloadSegmented(ctx context.Context, remote, local string, n in
 	}
 	size := e.Size
 	if size < 0 {
-		return nil, fmt.Errorf("ftp: segmented download: %s: %w: the server reports no size", remote, ErrNotSupported)
+		return nil, fmt.Errorf("ftp: segmented download: %s: %w: the server reports no size", remote, ftp.ErrNotSupported)
 	}
 	// Not extended to size ahead: a SIZE that lies (2^40) must not make a
 	// terabyte of sparse file before any byte has come. Segments write at
@@ -46,13 +48,13 @@ func (p *Pool) DownloadSegmented(ctx context.Context, remote, local string, n in
 	}
 	defer f.Close()
 	n = int(min(int64(n), max(size/(64<<10), 1))) // no segment under 64 KiB
-	res := &TransferResult{Size: size}
+	res := &Result{Size: size}
 	var done, sent atomic.Int64
 	var attempts atomic.Int32
 	progress := func(delta int64) {
 		d := done.Add(delta)
 		if opts.Progress != nil {
-			opts.Progress(d, size)
+			opts.Progress(remote, d, size)
 		}
 	}
 	var wg sync.WaitGroup
@@ -87,7 +89,7 @@ func (p *Pool) DownloadSegmented(ctx context.Context, remote, local string, n in
 		return res, fmt.Errorf("ftp: segmented download: %w", err)
 	}
 	if fi.Size() != size || done.Load() != size {
-		return res, fmt.Errorf("%w: %s: %d of %d bytes", ErrVerify, local, done.Load(), size)
+		return res, fmt.Errorf("%w: %s: %d of %d bytes", ftp.ErrVerify, local, done.Load(), size)
 	}
 	res.Verified = "size"
 	if opts.Verify {
@@ -105,12 +107,12 @@ func (p *Pool) DownloadSegmented(ctx context.Context, remote, local string, n in
 
 // segment is one range of a segmented download.
 type segment struct {
-	p          *Pool
+	p          *ftp.Pool
 	remote     string
 	local      string
 	start, end int64
 	last       bool // reads to the end of the file, with no ABOR
-	opts       *ResumeOptions
+	opts       *Options
 }
 
 func (s *segment) run(ctx context.Context, progress func(int64), sent *atomic.Int64, attempts *atomic.Int32) error {
@@ -159,10 +161,10 @@ func (s *segment) fetch(ctx context.Context, f *os.File, pos int64, progress fun
 		r.Close()
 		return 0, err
 	}
-	var reported int64
-	r.SetProgress(func(n int64) {
-		progress(n - reported)
-		reported = n
+	var reported int64 // of this fetch; the Reader counts from the file's start
+	r.SetProgress(func(_ string, done, _ int64) {
+		progress(done - pos - reported)
+		reported = done - pos
 	})
 	var m int64
 	if s.last {
@@ -171,7 +173,7 @@ func (s *segment) fetch(ctx context.Context, f *os.File, pos int64, progress fun
 		r.ExpectSize(s.end - pos)
 		m, err = r.WriteTo(f)
 	} else {
-		m, err = r.writeTo(f, s.end-pos)
+		m, err = r.WriteToN(f, s.end-pos)
 	}
 	if m > reported {
 		progress(m - reported)
