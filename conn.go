@@ -31,7 +31,7 @@ type Conn struct {
 	// through a DialContext hook, the host the control connection was
 	// dialled to (a name, when it was one).
 	dataHost string
-	proxied  bool // the control connection is a ProxyDialer tunnel
+	proxied  bool // the control connection is a Tunnel through a proxy
 
 	deadlineMu sync.Mutex
 	cancelled  bool   // a context fired during I/O: the deadline stays in the past

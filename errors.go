@@ -11,8 +11,9 @@ import (
 	"io"
 	"io/fs"
 	"net"
-	"strconv"
 	"strings"
+
+	"github.com/seed362563c3/ftp/listing"
 )
 
 // ErrForeignDataConnection is matched when an active-mode data connection
@@ -22,7 +23,7 @@ var ErrForeignDataConnection = errors.New("ftp: data connection from a foreign h
 
 // ErrUnparsedLine is matched by a *ListError: a listing held lines that no
 // known format describes.
-var ErrUnparsedLine = errors.New("ftp: listing line not understood")
+var ErrUnparsedLine = listing.ErrUnparsedLine
 
 // ListError reports the lines of a listing that could not be parsed. The
 // entries that were parsed are still returned beside it, so a caller may
@@ -86,35 +87,6 @@ var ErrPoolClosed = errors.New("ftp: pool closed")
 // tunnel carries only connections the client opens, so the server could
 // not connect back. Use passive mode (Config.Active nil).
 var ErrActiveThroughProxy = errors.New("ftp: active mode cannot work through a proxy: the server cannot connect back through the tunnel")
-
-// ProxyError reports that a proxy did not open a tunnel.
-type ProxyError struct {
-	// Proxy is the proxy's URL, with any password redacted.
-	Proxy string
-	// Target is the host:port the proxy was asked to reach.
-	Target string
-	// StatusCode and Status are those of an HTTP proxy's refusal, such as
-	// 407 and "407 Proxy Authentication Required"; zero and empty for
-	// other failures.
-	StatusCode int
-	Status     string
-	// Err is the cause: the dial or handshake error, or the context's
-	// error when the context ended first. Nil for an HTTP refusal.
-	Err error
-}
-
-func (e *ProxyError) Error() string {
-	s := "ftp: proxy " + e.Proxy + ": tunnel to " + e.Target
-	if e.Status != "" {
-		s += ": refused with " + strconv.Quote(e.Status)
-	}
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
-	return s
-}
-
-func (e *ProxyError) Unwrap() error { return e.Err }
 
 // Error is a reply with a code the command did not expect. Command is the
 // command line as sent, with the argument of PASS masked.

@@ -1,26 +1,6 @@
-// Package ftp is an FTP client (RFC 959) with the extensions real servers
-// speak: EPSV and EPRT (RFC 2428), FEAT and OPTS (RFC 2389), SIZE, MDTM,
-// REST STREAM and MLST/MLSD (RFC 3659), FTPS with AUTH TLS, PBSZ, PROT and
-// CCC (RFC 4217) or implicit TLS, HOST (RFC 7151), UTF-8 paths (RFC 2640),
-// MFMT (draft-somers-ftp-mfxx) and HASH (draft-bryan-ftpext-hash).
-//
-// A Conn is one control connection. Dial connects and logs in; every
-// operation takes a context.Context whose cancellation stops blocked I/O.
-// Transfers stream: Retrieve returns a Reader and StoreWriter a Writer, and
-// io.Copy between them and an *os.File reaches splice and sendfile on plain
-// connections. Replies that are errors come back as *Error, carrying the
-// command and the code; errors.Is(err, fs.ErrNotExist) holds for a missing
-// file.
-//
-// UploadFile, Upload, DownloadFile and Download survive interruptions: they
-// reconnect, ask the server what it holds, continue with REST (or APPE),
-// back off between attempts and verify the result.
-//
-// Security defaults are strict: certificates are verified, a refused AUTH
-// TLS sends no credentials, the address in a PASV reply is not trusted
-// (the control connection's peer is used), active-mode connections from
-// other hosts are refused, arguments with CR, LF or NUL are rejected before
-// anything is sent, and passwords are never logged.
+// Dialing and the operations of a Conn: directories, files, sizes and
+// times, and the transfer streams.
+
 package ftp
 
 import (
@@ -32,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/seed362563c3/ftp/listing"
 )
 
 // Dial connects to addr ("host", "host:port", an IPv4 or IPv6 literal with
@@ -42,7 +24,7 @@ import (
 // context bounds the whole of it.
 //
 // Passive data connections go to the control connection's peer IP; with
-// cfg.DialContext set (a proxy, see ProxyDialer) they go to the host in
+// cfg.DialContext set (a proxy, see package ftpproxy) they go to the host in
 // addr instead, dialled through cfg.DialContext like the control connection.
 func Dial(ctx context.Context, addr string, cfg *Config) (*Conn, error) {
 	cfg = cfg.Clone()
@@ -93,7 +75,7 @@ func newConn(ctx context.Context, nc net.Conn, cfg *Config, host string) (*Conn,
 	// the server: passive data connections then go to the host the control
 	// connection was dialled to, through the same hook.
 	c.dataHost = c.peer.String()
-	if target, ok := proxyTarget(nc); ok {
+	if target, ok := tunnelTarget(nc); ok {
 		c.dataHost, c.proxied = target, true
 	} else if cfg.DialContext != nil && host != "" {
 		c.dataHost = host
@@ -387,7 +369,7 @@ func (c *Conn) ModTime(ctx context.Context, file string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	t, perr := parseTimeVal(strings.TrimSpace(r.Message))
+	t, perr := listing.ParseTime(strings.TrimSpace(r.Message))
 	if perr != nil {
 		return time.Time{}, &ProtocolError{Command: "MDTM " + file, Reason: "213 reply without a time", Line: shorten(r.Message)}
 	}
@@ -501,7 +483,7 @@ func (c *Conn) setTimeMDTM(ctx context.Context, file string, t time.Time, probin
 	var fe *Error
 	switch {
 	case err == nil:
-		if _, perr := parseTimeVal(strings.TrimSpace(r.Message)); perr == nil {
+		if _, perr := listing.ParseTime(strings.TrimSpace(r.Message)); perr == nil {
 			return probing, fmt.Errorf("ftp: MDTM %s: the server answered with the time of a file of that name (%s) instead of setting it", line, strings.TrimSpace(r.Message))
 		}
 		if !probing {
@@ -611,4 +593,31 @@ func (c *Conn) StoreUnique(ctx context.Context) (*Writer, error) {
 		return nil, err
 	}
 	return newWriter(t, c.curType == TypeASCII), nil
+}
+
+// Tunnel is implemented by connections that a Config.DialContext hook
+// opened through a proxy (package ftpproxy's do): the Conn then dials its
+// passive data connections, through the same hook, to the host of
+// TunnelTarget (the proxy is the control connection's peer, not the
+// server), and refuses active mode (ErrActiveThroughProxy), since the
+// server cannot connect back through the tunnel.
+type Tunnel interface {
+	net.Conn
+	// TunnelTarget returns the address (host:port) the proxy was asked to
+	// reach.
+	TunnelTarget() string
+}
+
+// tunnelTarget reports whether nc is a Tunnel and, if so, the host the
+// proxy was asked to reach.
+func tunnelTarget(nc net.Conn) (host string, ok bool) {
+	t, ok := nc.(Tunnel)
+	if !ok {
+		return "", false
+	}
+	host, _, err := net.SplitHostPort(t.TunnelTarget())
+	if err != nil {
+		return "", false
+	}
+	return host, true
 }

@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/seed362563c3/ftp/listing"
 )
 
 // maxListLine bounds one line of a listing.
@@ -130,7 +132,7 @@ func (c *Conn) listRaw(ctx context.Context, dir string, all bool, max int) ([]*E
 	if err != nil {
 		return nil, err
 	}
-	l := listing{dir: dir, max: max}
+	l := listBound{dir: dir, max: max}
 	if feats.Has("MLST") && !c.cfg.DisableMLSD {
 		return c.readEntries(ctx, "MLSD", dir, l)
 	}
@@ -159,16 +161,16 @@ func (p *Pool) listRaw(ctx context.Context, dir string, all bool, max int) (entr
 	return entries, err
 }
 
-// listing is what readEntries needs beside the command: the directory
+// listBound is what readEntries needs beside the command: the directory
 // listed (for errors) and the bound on its lines.
-type listing struct {
+type listBound struct {
 	dir string
 	max int
 }
 
 // listLIST lists dir with LIST, with -a when all asks for hidden entries
 // and the server has not shown that it cannot take it.
-func (c *Conn) listLIST(ctx context.Context, dir string, all bool, l listing) ([]*Entry, error) {
+func (c *Conn) listLIST(ctx context.Context, dir string, all bool, l listBound) ([]*Entry, error) {
 	s := c.notes()
 	if !all || s.listA == listANo {
 		return c.readEntries(ctx, "LIST", dir, l)
@@ -225,7 +227,7 @@ func refusesSyntax(code int) bool {
 
 // readEntries runs MLSD or LIST with arg and parses the lines, at most
 // l.max of them; of the lines not understood it keeps a sample.
-func (c *Conn) readEntries(ctx context.Context, verb, arg string, l listing) ([]*Entry, error) {
+func (c *Conn) readEntries(ctx context.Context, verb, arg string, l listBound) ([]*Entry, error) {
 	mlsd := verb == "MLSD"
 	var entries []*Entry
 	var bad []string
@@ -240,12 +242,12 @@ func (c *Conn) readEntries(ctx context.Context, verb, arg string, l listing) ([]
 		var e *Entry
 		var perr error
 		if mlsd {
-			e, perr = parseMLSxLine(line)
-			if e != nil && (e.Type == entryCurrent || e.Type == entryParent || isDotName(e.Name)) {
+			e, perr = listing.ParseMLSx(line)
+			if e != nil && (e.Type == listing.EntryCurrentDir || e.Type == listing.EntryParentDir || listing.IsDotName(e.Name)) {
 				e = nil
 			}
 		} else {
-			e, perr = parseListLine(line, now, loc)
+			e, perr = listing.ParseLIST(line, now, loc)
 		}
 		switch {
 		case perr != nil:
@@ -450,12 +452,12 @@ func (c *Conn) mlst(ctx context.Context, p string) (*Entry, error) {
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
-		e, perr := parseMLSxLine(strings.TrimPrefix(line, " "))
+		e, perr := listing.ParseMLSx(strings.TrimPrefix(line, " "))
 		if perr != nil {
 			return nil, &ProtocolError{Command: "MLST " + p, Reason: perr.Error(), Line: shorten(line)}
 		}
 		e.Name = path.Base(e.Name)
-		if e.Type == entryCurrent || e.Type == entryParent {
+		if e.Type == listing.EntryCurrentDir || e.Type == listing.EntryParentDir {
 			e.Type = EntryDir
 		}
 		return e, nil

@@ -251,9 +251,6 @@ func (c *Conn) clearControl(ctx context.Context) error {
 	return nil
 }
 
-// coalesceTLSWrites is switched off only by the benchmark that measures it.
-var coalesceTLSWrites = true
-
 // protectData wraps a data connection in TLS when PROT P is in force. It is
 // called only after the transfer command was sent: some servers accept the
 // data connection only then, and a handshake started earlier would wait for
@@ -261,13 +258,6 @@ var coalesceTLSWrites = true
 func (c *Conn) protectData(ctx context.Context, data net.Conn) (net.Conn, error) {
 	if !c.protData {
 		return data, nil
-	}
-	if !coalesceTLSWrites {
-		tlsConn, err := handshake(ctx, data, c.tlsConf, "data", c.dataHandshakeLimit())
-		if err != nil {
-			return nil, dataConnErrorf(err, "%v", err)
-		}
-		return tlsConn, nil
 	}
 	cc := newCoalescingConn(data)
 	tlsConn, err := handshake(ctx, cc, c.tlsConf, "data", c.dataHandshakeLimit())

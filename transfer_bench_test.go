@@ -45,13 +45,10 @@ func benchFile(b *testing.B, dir string) string {
 // process and most of its CPU: BenchmarkTLSWrite isolates the client side.
 func BenchmarkTransfer(b *testing.B) {
 	for _, tc := range []struct {
-		name     string
-		tls      bool
-		coalesce bool
-	}{{"plain", false, true}, {"tls", true, true}} {
+		name string
+		tls  bool
+	}{{"plain", false}, {"tls", true}} {
 		b.Run(tc.name+"/store", func(b *testing.B) {
-			coalesceTLSWrites = tc.coalesce
-			defer func() { coalesceTLSWrites = true }()
 			c, _ := benchConn(b, tc.tls)
 			src := benchFile(b, b.TempDir())
 			b.SetBytes(benchFileSize)
@@ -65,8 +62,6 @@ func BenchmarkTransfer(b *testing.B) {
 			}
 		})
 		b.Run(tc.name+"/retrieve", func(b *testing.B) {
-			coalesceTLSWrites = tc.coalesce
-			defer func() { coalesceTLSWrites = true }()
 			c, srv := benchConn(b, tc.tls)
 			benchFile(b, srv.Root)
 			dst := filepath.Join(b.TempDir(), "dst.bin")

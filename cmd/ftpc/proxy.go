@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	ftp "github.com/seed362563c3/ftp"
+	"github.com/seed362563c3/ftp/ftpproxy"
 )
 
 // optionalString is a string flag that remembers whether it was given, so
@@ -110,7 +110,7 @@ func proxyDialer(raw, source string) (func(ctx context.Context, network, addr st
 		// The message of a url.Error repeats the URL, password and all.
 		return nil, usagef("proxy from %s: not a URL", source)
 	}
-	dial, err := ftp.ProxyDialer(u, nil)
+	dial, err := ftpproxy.Dialer(u, nil)
 	if err != nil {
 		return nil, usagef("proxy from %s: %v", source, err)
 	}

@@ -1,4 +1,4 @@
-package ftp
+package listing
 
 import (
 	"errors"
@@ -244,7 +244,7 @@ func TestParseListLine(t *testing.T) {
 			if loc == nil {
 				loc = time.UTC
 			}
-			e, err := parseListLine(tc.line, now, loc)
+			e, err := ParseLIST(tc.line, now, loc)
 			require.NoError(t, err)
 			if tc.skip {
 				assert.Nil(t, e)
@@ -257,7 +257,7 @@ func TestParseListLine(t *testing.T) {
 }
 
 func TestParseListLineNilLocation(t *testing.T) {
-	e, err := parseListLine("-rw-r--r-- 1 u g 1 Jan 10 2020 x", listNow, nil)
+	e, err := ParseLIST("-rw-r--r-- 1 u g 1 Jan 10 2020 x", listNow, nil)
 	require.NoError(t, err)
 	require.NotNil(t, e)
 	assert.Equal(t, time.UTC, e.ModTime.Location())
@@ -266,7 +266,7 @@ func TestParseListLineNilLocation(t *testing.T) {
 func TestParseListLineMalformed(t *testing.T) {
 	for _, line := range listBad {
 		t.Run(line, func(t *testing.T) {
-			e, err := parseListLine(line, listNow, time.UTC)
+			e, err := ParseLIST(line, listNow, time.UTC)
 			require.Error(t, err)
 			assert.Nil(t, e)
 			assert.True(t, errors.Is(err, ErrUnparsedLine), "error %v does not match ErrUnparsedLine", err)
@@ -289,9 +289,9 @@ var mlsxCases = []mlsxCase{
 		want:  &Entry{Name: "Sub Dir", Type: EntryDir, Size: -1, ModTime: time.Date(2020, 1, 2, 3, 4, 5, 123e6, time.UTC)},
 		facts: map[string]string{"type": "DIR", "modify": "20200102030405.123", "perm": "el"}},
 	{line: "type=cdir;sizd=4096;modify=20200102030405; .",
-		want: &Entry{Name: ".", Type: entryCurrent, Size: 4096, ModTime: utc(2020, 1, 2, 3, 4, 5)}},
+		want: &Entry{Name: ".", Type: EntryCurrentDir, Size: 4096, ModTime: utc(2020, 1, 2, 3, 4, 5)}},
 	{line: "type=pdir;modify=20200102030405; ..",
-		want: &Entry{Name: "..", Type: entryParent, Size: -1, ModTime: utc(2020, 1, 2, 3, 4, 5)}},
+		want: &Entry{Name: "..", Type: EntryParentDir, Size: -1, ModTime: utc(2020, 1, 2, 3, 4, 5)}},
 	{line: "type=dir;sizd=512; d",
 		want: &Entry{Name: "d", Type: EntryDir, Size: 512}},
 	{line: "type=OS.unix=slink:/etc/passwd;size=10; link",
@@ -334,7 +334,7 @@ var mlsxCases = []mlsxCase{
 		want: &Entry{Name: "notype", Type: EntryFile, Size: 5}},
 	// proftpd
 	{line: "modify=20150813224845;perm=fle;type=cdir;unique=119FBB87UE;UNIX.group=0;UNIX.mode=0755;UNIX.owner=0; .",
-		want: &Entry{Name: ".", Type: entryCurrent, Size: -1, ModTime: utc(2015, 8, 13, 22, 48, 45), Mode: 0o755, Owner: "0", Group: "0"}},
+		want: &Entry{Name: ".", Type: EntryCurrentDir, Size: -1, ModTime: utc(2015, 8, 13, 22, 48, 45), Mode: 0o755, Owner: "0", Group: "0"}},
 	// pure-ftpd
 	{line: "type=file;size=14;modify=20190101000000;UNIX.mode=0644;UNIX.uid=1000;UNIX.gid=1000;unique=801g4804d8; readme.txt",
 		want: &Entry{Name: "readme.txt", Type: EntryFile, Size: 14, ModTime: utc(2019, 1, 1, 0, 0, 0), Mode: 0o644, Owner: "1000", Group: "1000"}},
@@ -369,7 +369,7 @@ var mlsxBad = []string{
 func TestParseMLSxLine(t *testing.T) {
 	for _, tc := range mlsxCases {
 		t.Run(tc.line, func(t *testing.T) {
-			e, err := parseMLSxLine(tc.line)
+			e, err := ParseMLSx(tc.line)
 			require.NoError(t, err)
 			checkEntry(t, tc.want, e, tc.line)
 			require.NotNil(t, e.Facts)
@@ -386,7 +386,7 @@ func TestParseMLSxLine(t *testing.T) {
 func TestParseMLSxLineMalformed(t *testing.T) {
 	for _, line := range mlsxBad {
 		t.Run(line, func(t *testing.T) {
-			e, err := parseMLSxLine(line)
+			e, err := ParseMLSx(line)
 			require.Error(t, err)
 			assert.Nil(t, e)
 			assert.True(t, errors.Is(err, ErrUnparsedLine), "error %v does not match ErrUnparsedLine", err)
@@ -438,20 +438,20 @@ var timeValBad = []string{
 
 func TestParseTimeVal(t *testing.T) {
 	for _, tc := range timeValCases {
-		got, err := parseTimeVal(tc.in)
+		got, err := ParseTime(tc.in)
 		require.NoError(t, err, tc.in)
 		assert.True(t, tc.want.Equal(got), "%s: want %v, got %v", tc.in, tc.want, got)
 		assert.Equal(t, time.UTC, got.Location(), tc.in)
 	}
 	for _, in := range timeValBad {
-		got, err := parseTimeVal(in)
+		got, err := ParseTime(in)
 		require.Error(t, err, "%q", in)
 		assert.True(t, got.IsZero(), in)
 		assert.True(t, strings.HasPrefix(err.Error(), "ftp: "), err.Error())
 	}
 }
 
-// noEntryLine reports whether a line parseListLine may answer with (nil,
+// noEntryLine reports whether a line ParseLIST may answer with (nil,
 // nil): blank, "total N", or one whose name (the text after some space or
 // tab, or before " -> " in it) is ".", ".." or blank.
 func noEntryLine(line string) bool {
@@ -468,10 +468,10 @@ func noEntryLine(line string) bool {
 			continue
 		}
 		name := s[i+1:]
-		if isDotName(name) {
+		if IsDotName(name) {
 			return true
 		}
-		if n, _, ok := strings.Cut(name, " -> "); ok && isDotName(n) {
+		if n, _, ok := strings.Cut(name, " -> "); ok && IsDotName(n) {
 			return true
 		}
 	}
@@ -511,7 +511,7 @@ func addListSeeds(f *testing.F) {
 func FuzzParseListLine(f *testing.F) {
 	addListSeeds(f)
 	f.Fuzz(func(t *testing.T, line string) {
-		e, err := parseListLine(line, listNow, time.UTC)
+		e, err := ParseLIST(line, listNow, time.UTC)
 		if err != nil {
 			if e != nil {
 				t.Fatalf("%q: entry with error", line)
@@ -528,7 +528,7 @@ func FuzzParseListLine(f *testing.F) {
 			return
 		}
 		checkFuzzEntry(t, e, line)
-		if isDotName(e.Name) {
+		if IsDotName(e.Name) {
 			t.Fatalf("%q: dot name %q returned", line, e.Name)
 		}
 		if e.Type < EntryFile || e.Type > EntryOther {
@@ -548,7 +548,7 @@ func FuzzParseMLSxLine(f *testing.F) {
 		f.Add(l)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
-		e, err := parseMLSxLine(line)
+		e, err := ParseMLSx(line)
 		if err != nil {
 			if e != nil {
 				t.Fatalf("%q: entry with error", line)
@@ -562,7 +562,7 @@ func FuzzParseMLSxLine(f *testing.F) {
 			t.Fatalf("%q: nil entry without error", line)
 		}
 		checkFuzzEntry(t, e, line)
-		if e.Type < EntryFile || e.Type > entryParent {
+		if e.Type < EntryFile || e.Type > EntryParentDir {
 			t.Fatalf("%q: type %d", line, e.Type)
 		}
 		if e.Facts == nil {
@@ -587,7 +587,7 @@ func FuzzParseTimeVal(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got, err := parseTimeVal(s)
+		got, err := ParseTime(s)
 		if err != nil {
 			if !got.IsZero() {
 				t.Fatalf("%q: time with error", s)
@@ -620,7 +620,7 @@ func BenchmarkParseListLineUnix(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		for _, l := range benchUnixLines {
-			if _, err := parseListLine(l, listNow, time.UTC); err != nil {
+			if _, err := ParseLIST(l, listNow, time.UTC); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -638,7 +638,7 @@ func BenchmarkParseMLSxLine(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		for _, l := range benchMLSxLines {
-			if _, err := parseMLSxLine(l); err != nil {
+			if _, err := ParseMLSx(l); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -656,7 +656,7 @@ func BenchmarkParseListLineDOS(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		for _, l := range benchDOSLines {
-			if _, err := parseListLine(l, listNow, time.UTC); err != nil {
+			if _, err := ParseLIST(l, listNow, time.UTC); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -673,7 +673,7 @@ func BenchmarkParseListLineEPLF(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		for _, l := range benchEPLFLines {
-			if _, err := parseListLine(l, listNow, time.UTC); err != nil {
+			if _, err := ParseLIST(l, listNow, time.UTC); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,7 +1,9 @@
-// Proxies: SOCKS5 (through golang.org/x/net/proxy) and HTTP CONNECT tunnels
-// for Config.DialContext.
+// Package ftpproxy opens FTP connections through SOCKS5 (with
+// golang.org/x/net/proxy) and HTTP CONNECT proxies: Dialer returns a
+// function for ftp.Config.DialContext, and the connections it opens tell
+// the client (ftp.Tunnel) where passive data connections must go.
 
-package ftp
+package ftpproxy
 
 import (
 	"bufio"
@@ -18,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/seed362563c3/ftp"
 	"golang.org/x/net/proxy"
 )
 
@@ -35,7 +38,7 @@ const (
 	httpConnect                   // http://: CONNECT, the proxy resolves names
 )
 
-// ProxyDialer returns a function for Config.DialContext that opens every
+// Dialer returns a function for ftp.Config.DialContext that opens every
 // connection, control and data alike, through the proxy named by proxyURL:
 //
 //   - socks5://[user:pass@]host[:port] — SOCKS5 (RFC 1928), with
@@ -54,10 +57,10 @@ const (
 // Through a proxy, passive data connections are dialled to the host given
 // to Dial (the proxy's own address is what the control connection sees as
 // its peer), and active mode fails with ErrActiveThroughProxy. A tunnel
-// the proxy refuses fails with a *ProxyError.
-func ProxyDialer(proxyURL *url.URL, forward *net.Dialer) (func(ctx context.Context, network, addr string) (net.Conn, error), error) {
+// the proxy refuses fails with a *Error.
+func Dialer(proxyURL *url.URL, forward *net.Dialer) (func(ctx context.Context, network, addr string) (net.Conn, error), error) {
 	if proxyURL == nil {
-		return nil, fmt.Errorf("ftp: proxy: %w: no URL", ErrInvalidArgument)
+		return nil, fmt.Errorf("ftp: proxy: %w: no URL", ftp.ErrInvalidArgument)
 	}
 	p := &proxyDialer{shown: proxyURL.Redacted()}
 	if forward != nil {
@@ -72,15 +75,15 @@ func ProxyDialer(proxyURL *url.URL, forward *net.Dialer) (func(ctx context.Conte
 	case "http":
 		p.kind, port = httpConnect, defaultHTTPPort
 	default:
-		return nil, fmt.Errorf("ftp: proxy %s: %w: scheme %q (want socks5, socks5h or http)", p.shown, ErrInvalidArgument, proxyURL.Scheme)
+		return nil, fmt.Errorf("ftp: proxy %s: %w: scheme %q (want socks5, socks5h or http)", p.shown, ftp.ErrInvalidArgument, proxyURL.Scheme)
 	}
 	host := proxyURL.Hostname()
 	if host == "" {
-		return nil, fmt.Errorf("ftp: proxy %s: %w: no host", p.shown, ErrInvalidArgument)
+		return nil, fmt.Errorf("ftp: proxy %s: %w: no host", p.shown, ftp.ErrInvalidArgument)
 	}
 	if s := proxyURL.Port(); s != "" {
 		if n, err := strconv.Atoi(s); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("ftp: proxy %s: %w: bad port %q", p.shown, ErrInvalidArgument, s)
+			return nil, fmt.Errorf("ftp: proxy %s: %w: bad port %q", p.shown, ftp.ErrInvalidArgument, s)
 		}
 		port = s
 	}
@@ -90,7 +93,7 @@ func ProxyDialer(proxyURL *url.URL, forward *net.Dialer) (func(ctx context.Conte
 		p.pass, _ = u.Password()
 		p.auth = true
 		if p.kind != httpConnect && (p.user == "" || len(p.user) > 255 || len(p.pass) > 255) {
-			return nil, fmt.Errorf("ftp: proxy %s: %w: SOCKS5 needs a user name of 1 to 255 bytes and a password of at most 255", p.shown, ErrInvalidArgument)
+			return nil, fmt.Errorf("ftp: proxy %s: %w: SOCKS5 needs a user name of 1 to 255 bytes and a password of at most 255", p.shown, ftp.ErrInvalidArgument)
 		}
 	}
 	return p.dial, nil
@@ -106,7 +109,7 @@ type proxyDialer struct {
 	forward    net.Dialer
 }
 
-// fail returns a *ProxyError for err, or for the context's error when the
+// fail returns a *Error for err, or for the context's error when the
 // context ended: a socket deadline set from the context's may fire just
 // before the context reports it.
 func (p *proxyDialer) fail(ctx context.Context, target string, err error) error {
@@ -115,14 +118,14 @@ func (p *proxyDialer) fail(ctx context.Context, target string, err error) error 
 	} else if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
 		err = context.DeadlineExceeded
 	}
-	return &ProxyError{Proxy: p.shown, Target: target, Err: err}
+	return &Error{Proxy: p.shown, Target: target, Err: err}
 }
 
 func (p *proxyDialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	switch network {
 	case "tcp", "tcp4", "tcp6":
 	default:
-		return nil, p.fail(ctx, addr, fmt.Errorf("%w: network %q", ErrInvalidArgument, network))
+		return nil, p.fail(ctx, addr, fmt.Errorf("%w: network %q", ftp.ErrInvalidArgument, network))
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -251,7 +254,7 @@ func (p *proxyDialer) handshakeHTTP(ctx context.Context, nc net.Conn, target str
 		return nil, p.fail(ctx, target, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, &ProxyError{Proxy: p.shown, Target: target, StatusCode: resp.StatusCode, Status: resp.Status}
+		return nil, &Error{Proxy: p.shown, Target: target, StatusCode: resp.StatusCode, Status: resp.Status}
 	}
 	if br.Buffered() > 0 {
 		// The proxy sent the first bytes of the tunnel with its answer.
@@ -263,25 +266,10 @@ func (p *proxyDialer) handshakeHTTP(ctx context.Context, nc net.Conn, target str
 	return &bufTunnel{Conn: nc, target: target}, nil
 }
 
-// tunnel is implemented by the connections ProxyDialer returns.
-type tunnel interface {
-	net.Conn
-	proxyTarget() string
-}
-
-// proxyTarget reports whether nc goes through a proxy opened by
-// ProxyDialer and, if so, the host the proxy was asked to reach.
-func proxyTarget(nc net.Conn) (host string, ok bool) {
-	t, ok := nc.(tunnel)
-	if !ok {
-		return "", false
-	}
-	host, _, err := net.SplitHostPort(t.proxyTarget())
-	if err != nil {
-		return "", false
-	}
-	return host, true
-}
+var (
+	_ ftp.Tunnel = (*tcpTunnel)(nil)
+	_ ftp.Tunnel = (*bufTunnel)(nil)
+)
 
 // tcpTunnel is a tunnel on a socket with nothing buffered: the
 // *net.TCPConn stays embedded, so its ReadFrom and SyscallConn keep
@@ -291,7 +279,8 @@ type tcpTunnel struct {
 	target string
 }
 
-func (t *tcpTunnel) proxyTarget() string { return t.target }
+// TunnelTarget returns the address the proxy was asked to reach.
+func (t *tcpTunnel) TunnelTarget() string { return t.target }
 
 // bufTunnel is a tunnel whose first bytes may have been read with the
 // proxy's answer: Read returns them before reading the connection.
@@ -304,7 +293,8 @@ type bufTunnel struct {
 	drained atomic.Bool
 }
 
-func (t *bufTunnel) proxyTarget() string { return t.target }
+// TunnelTarget returns the address the proxy was asked to reach.
+func (t *bufTunnel) TunnelTarget() string { return t.target }
 
 func (t *bufTunnel) Read(b []byte) (int, error) {
 	if t.br != nil && !t.drained.Load() {
@@ -319,3 +309,6 @@ func (t *bufTunnel) Read(b []byte) (int, error) {
 	}
 	return t.Conn.Read(b)
 }
+
+// aLongTimeAgo is a deadline that stops blocked I/O at once.
+var aLongTimeAgo = time.Unix(1, 0)

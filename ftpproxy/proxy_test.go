@@ -1,7 +1,7 @@
 // Proxy tests: a small SOCKS5 server and HTTP CONNECT proxy on loopback,
 // in front of the in-process FTP server.
 
-package ftp
+package ftpproxy
 
 import (
 	"bufio"
@@ -26,7 +26,9 @@ import (
 	"time"
 
 	ftpserver "github.com/fclairamb/ftpserverlib"
+	"github.com/seed362563c3/ftp"
 	"github.com/seed362563c3/ftp/internal/embedded"
+	"github.com/seed362563c3/ftp/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -329,11 +331,11 @@ func TestProxyEndToEnd(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			px := startTestProxy(t, tc.handler)
-			dial, err := ProxyDialer(proxyURL(tc.scheme, px.addr(), tc.user, tc.pass), nil)
+			dial, err := Dialer(proxyURL(tc.scheme, px.addr(), tc.user, tc.pass), nil)
 			require.NoError(t, err)
-			cfg := &Config{User: "u", Password: "p", DialContext: dial, DisableEPSV: tc.disableEPSV}
+			cfg := &ftp.Config{User: "u", Password: "p", DialContext: dial, DisableEPSV: tc.disableEPSV}
 			ctx := proxyTestCtx(t)
-			c, err := Dial(ctx, net.JoinHostPort(tc.host, port), cfg)
+			c, err := ftp.Dial(ctx, net.JoinHostPort(tc.host, port), cfg)
 			require.NoError(t, err)
 			defer c.Close()
 
@@ -349,7 +351,7 @@ func TestProxyEndToEnd(t *testing.T) {
 			require.NoError(t, err)
 			defer f.Close()
 			name := "proxied-" + strconv.Itoa(i) + ".bin"
-			n, err := send(c.Store(ctx, name))(f)
+			n, err := testutil.Send(c.Store(ctx, name))(f)
 			require.NoError(t, err)
 			assert.Equal(t, int64(len(data)), n)
 			onServer, err := os.ReadFile(filepath.Join(srv.Root, name))
@@ -394,18 +396,18 @@ func TestProxyExplicitTLS(t *testing.T) {
 	require.NoError(t, err)
 
 	px := startTestProxy(t, httpConnectHandler("", ""))
-	dial, err := ProxyDialer(proxyURL("http", px.addr(), "", ""), nil)
+	dial, err := Dialer(proxyURL("http", px.addr(), "", ""), nil)
 	require.NoError(t, err)
 	// "localhost" is resolved by the proxy only, and is the certificate's
 	// name: the server's name is checked, not the proxy's.
-	cfg := &Config{User: "u", Password: "p", DialContext: dial, TLS: TLSExplicit,
+	cfg := &ftp.Config{User: "u", Password: "p", DialContext: dial, TLS: ftp.TLSExplicit,
 		TLSConfig: &tls.Config{RootCAs: cert.Pool}}
 	ctx := proxyTestCtx(t)
-	c, err := Dial(ctx, net.JoinHostPort("localhost", port), cfg)
+	c, err := ftp.Dial(ctx, net.JoinHostPort("localhost", port), cfg)
 	require.NoError(t, err)
 	defer c.Close()
 	data := bytes.Repeat([]byte("through the tunnel, encrypted\n"), 10000)
-	_, err = send(c.Store(ctx, "tls.txt"))(bytes.NewReader(data))
+	_, err = testutil.Send(c.Store(ctx, "tls.txt"))(bytes.NewReader(data))
 	require.NoError(t, err)
 	r, err := c.Retrieve(ctx, "tls.txt")
 	require.NoError(t, err)
@@ -433,13 +435,13 @@ func TestProxySOCKS5ResolvesLocally(t *testing.T) {
 	require.NoError(t, err)
 	px := startTestProxy(t, socks5Handler("", ""))
 	delete(px.hosts, "localhost") // the proxy must be given an address
-	dial, err := ProxyDialer(proxyURL("socks5", px.addr(), "", ""), nil)
+	dial, err := Dialer(proxyURL("socks5", px.addr(), "", ""), nil)
 	require.NoError(t, err)
 	ctx := proxyTestCtx(t)
-	c, err := Dial(ctx, "localhost:"+port, &Config{User: "u", Password: "p", DialContext: dial})
+	c, err := ftp.Dial(ctx, "localhost:"+port, &ftp.Config{User: "u", Password: "p", DialContext: dial})
 	require.NoError(t, err)
 	defer c.Close()
-	_, err = send(c.Store(ctx, "local.txt"))(strings.NewReader("resolved by the client"))
+	_, err = testutil.Send(c.Store(ctx, "local.txt"))(strings.NewReader("resolved by the client"))
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
 	targets := px.tunnels()
@@ -465,14 +467,14 @@ func TestProxyActiveModeRefused(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { srv.Close() })
 	px := startTestProxy(t, socks5Handler("", ""))
-	dial, err := ProxyDialer(proxyURL("socks5", px.addr(), "", ""), nil)
+	dial, err := Dialer(proxyURL("socks5", px.addr(), "", ""), nil)
 	require.NoError(t, err)
 	ctx := proxyTestCtx(t)
-	c, err := Dial(ctx, srv.Addr, &Config{User: "u", Password: "p", DialContext: dial, Active: &ActiveConfig{}})
+	c, err := ftp.Dial(ctx, srv.Addr, &ftp.Config{User: "u", Password: "p", DialContext: dial, Active: &ftp.ActiveConfig{}})
 	require.NoError(t, err)
 	defer c.Close()
-	_, err = send(c.Store(ctx, "active.txt"))(strings.NewReader("x"))
-	require.ErrorIs(t, err, ErrActiveThroughProxy)
+	_, err = testutil.Send(c.Store(ctx, "active.txt"))(strings.NewReader("x"))
+	require.ErrorIs(t, err, ftp.ErrActiveThroughProxy)
 	require.NoError(t, c.NoOp(ctx), "the connection stays usable")
 	assert.Len(t, px.tunnels(), 1, "only the control connection was tunnelled")
 }
@@ -488,11 +490,11 @@ func TestProxyHTTPRefusals(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			dial, err := ProxyDialer(proxyURL("http", px.addr(), tc.user, tc.pass), nil)
+			dial, err := Dialer(proxyURL("http", px.addr(), tc.user, tc.pass), nil)
 			require.NoError(t, err)
-			_, err = Dial(proxyTestCtx(t), "127.0.0.1:21", &Config{DialContext: dial})
+			_, err = ftp.Dial(proxyTestCtx(t), "127.0.0.1:21", &ftp.Config{DialContext: dial})
 			require.Error(t, err)
-			var pe *ProxyError
+			var pe *Error
 			require.ErrorAs(t, err, &pe)
 			assert.Equal(t, http.StatusProxyAuthRequired, pe.StatusCode)
 			assert.Equal(t, "407 Proxy Authentication Required", pe.Status)
@@ -507,10 +509,10 @@ func TestProxyHTTPRefusals(t *testing.T) {
 
 	t.Run("BadGateway", func(t *testing.T) {
 		px := startTestProxy(t, httpConnectHandler("", ""))
-		dial, err := ProxyDialer(proxyURL("http", px.addr(), "", ""), nil)
+		dial, err := Dialer(proxyURL("http", px.addr(), "", ""), nil)
 		require.NoError(t, err)
 		_, err = dial(proxyTestCtx(t), "tcp", "no-such-host.invalid:21")
-		var pe *ProxyError
+		var pe *Error
 		require.ErrorAs(t, err, &pe)
 		assert.Equal(t, http.StatusBadGateway, pe.StatusCode)
 	})
@@ -524,10 +526,10 @@ func TestProxySOCKS5Refusals(t *testing.T) {
 		proxyURL("socks5", px.addr(), "", ""), // no acceptable method
 		proxyURL("socks5h", px.addr(), "alice", "wrong-password"),
 	} {
-		dial, err := ProxyDialer(u, nil)
+		dial, err := Dialer(u, nil)
 		require.NoError(t, err)
 		_, err = dial(ctx, "tcp", "127.0.0.1:21")
-		var pe *ProxyError
+		var pe *Error
 		require.ErrorAs(t, err, &pe, u.Redacted())
 		assert.Equal(t, "127.0.0.1:21", pe.Target)
 		assert.Zero(t, pe.StatusCode)
@@ -535,10 +537,10 @@ func TestProxySOCKS5Refusals(t *testing.T) {
 	}
 	// The proxy cannot reach the target.
 	open := startTestProxy(t, socks5Handler("", ""))
-	dial, err := ProxyDialer(proxyURL("socks5h", open.addr(), "", ""), nil)
+	dial, err := Dialer(proxyURL("socks5h", open.addr(), "", ""), nil)
 	require.NoError(t, err)
 	_, err = dial(ctx, "tcp", "no-such-host.invalid:21")
-	var pe *ProxyError
+	var pe *Error
 	require.ErrorAs(t, err, &pe)
 	assert.Empty(t, px.tunnels())
 	assert.Empty(t, open.tunnels())
@@ -554,19 +556,19 @@ func TestProxyHandshakeHonoursContext(t *testing.T) {
 	addr := silentProxy(t)
 	for _, scheme := range []string{"http", "socks5h"} {
 		t.Run(scheme+"/deadline", func(t *testing.T) {
-			dial, err := ProxyDialer(proxyURL(scheme, addr, "", ""), nil)
+			dial, err := Dialer(proxyURL(scheme, addr, "", ""), nil)
 			require.NoError(t, err)
 			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 			defer cancel()
 			start := time.Now()
 			_, err = dial(ctx, "tcp", "example.invalid:21")
 			require.ErrorIs(t, err, context.DeadlineExceeded)
-			var pe *ProxyError
+			var pe *Error
 			require.ErrorAs(t, err, &pe)
 			assert.Less(t, time.Since(start), 5*time.Second)
 		})
 		t.Run(scheme+"/cancel", func(t *testing.T) {
-			dial, err := ProxyDialer(proxyURL(scheme, addr, "", ""), nil)
+			dial, err := Dialer(proxyURL(scheme, addr, "", ""), nil)
 			require.NoError(t, err)
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(100*time.Millisecond, cancel)
@@ -578,10 +580,10 @@ func TestProxyHandshakeHonoursContext(t *testing.T) {
 	}
 	t.Run("DialTimeout", func(t *testing.T) {
 		// Config.DialTimeout bounds the handshake through Dial.
-		dial, err := ProxyDialer(proxyURL("http", addr, "", ""), nil)
+		dial, err := Dialer(proxyURL("http", addr, "", ""), nil)
 		require.NoError(t, err)
 		start := time.Now()
-		_, err = Dial(context.Background(), "example.invalid:21", &Config{DialContext: dial, DialTimeout: 150 * time.Millisecond})
+		_, err = ftp.Dial(context.Background(), "example.invalid:21", &ftp.Config{DialContext: dial, DialTimeout: 150 * time.Millisecond})
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Less(t, time.Since(start), 5*time.Second)
 	})
@@ -598,7 +600,7 @@ func TestProxyHTTPBufferedBytes(t *testing.T) {
 		io.WriteString(c, "HTTP/1.1 200 OK\r\n\r\n220 hello from the tunnel\r\n")
 		io.Copy(c, br)
 	})
-	dial, err := ProxyDialer(proxyURL("http", px.addr(), "", ""), nil)
+	dial, err := Dialer(proxyURL("http", px.addr(), "", ""), nil)
 	require.NoError(t, err)
 	nc, err := dial(proxyTestCtx(t), "tcp", "server.invalid:21")
 	require.NoError(t, err)
@@ -613,9 +615,9 @@ func TestProxyHTTPBufferedBytes(t *testing.T) {
 	line, err = br.ReadString('\n')
 	require.NoError(t, err)
 	assert.Equal(t, "echo\n", line)
-	host, ok := proxyTarget(nc)
-	assert.True(t, ok)
-	assert.Equal(t, "server.invalid", host)
+	tun, ok := nc.(ftp.Tunnel)
+	require.True(t, ok, "a tunnel tells the client its target")
+	assert.Equal(t, "server.invalid:21", tun.TunnelTarget())
 }
 
 func TestProxyDialerBadURL(t *testing.T) {
@@ -631,20 +633,20 @@ func TestProxyDialerBadURL(t *testing.T) {
 	} {
 		u, err := url.Parse(raw)
 		require.NoError(t, err, raw)
-		_, err = ProxyDialer(u, nil)
-		assert.ErrorIs(t, err, ErrInvalidArgument, raw)
+		_, err = Dialer(u, nil)
+		assert.ErrorIs(t, err, ftp.ErrInvalidArgument, raw)
 	}
-	_, err := ProxyDialer(nil, nil)
-	assert.ErrorIs(t, err, ErrInvalidArgument)
+	_, err := Dialer(nil, nil)
+	assert.ErrorIs(t, err, ftp.ErrInvalidArgument)
 	u, _ := url.Parse("http://alice:topsecret@proxy")
-	_, err = ProxyDialer(&url.URL{Scheme: "gopher", Host: "h", User: u.User}, nil)
+	_, err = Dialer(&url.URL{Scheme: "gopher", Host: "h", User: u.User}, nil)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "topsecret")
 
-	dial, err := ProxyDialer(&url.URL{Scheme: "SOCKS5H", Host: "127.0.0.1"}, &net.Dialer{})
+	dial, err := Dialer(&url.URL{Scheme: "SOCKS5H", Host: "127.0.0.1"}, &net.Dialer{})
 	require.NoError(t, err)
 	_, err = dial(context.Background(), "udp", "127.0.0.1:21")
-	assert.ErrorIs(t, err, ErrInvalidArgument)
-	var pe *ProxyError
+	assert.ErrorIs(t, err, ftp.ErrInvalidArgument)
+	var pe *Error
 	assert.True(t, errors.As(err, &pe))
 }
