@@ -690,3 +690,5 @@ func (c *Conn) watchGone(cancel func()) (stop func()) {
 
 // itoa64 formats a byte offset for REST.
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+func newControlReader(nc net.Conn) *bufio.Reader { return bufio.NewReaderSize(nc, 4096) }

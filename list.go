@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"path"
 	"path/filepath"
 	"strings"
@@ -22,8 +21,6 @@ import (
 
 // maxListLine bounds one line of a listing.
 const maxListLine = 64 << 10
-
-func newControlReader(nc net.Conn) *bufio.Reader { return bufio.NewReaderSize(nc, 4096) }
 
 // List lists a directory: MLSD when the server advertises MLST (every RFC
 // 3659 fact kept in Entry.Facts), LIST otherwise, parsed from Unix ls -l,
@@ -213,16 +210,6 @@ func listed(entries []*Entry, err error) bool {
 		return len(entries)+le.Count > 0
 	}
 	return err == nil && len(entries) > 0
-}
-
-// refusesSyntax reports whether a reply code refuses a command or its
-// arguments as such (500, 501, 502, 504), whatever they name.
-func refusesSyntax(code int) bool {
-	switch code {
-	case StatusBadCommand, StatusBadArguments, StatusNotImplemented, StatusParameterNotImplemented:
-		return true
-	}
-	return false
 }
 
 // readEntries runs MLSD or LIST with arg and parses the lines, at most

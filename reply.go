@@ -200,3 +200,13 @@ func (rr *replyReader) readReply() (Reply, error) {
 		sb.WriteString(line)
 	}
 }
+
+// refusesSyntax reports whether a reply code refuses a command or its
+// arguments as such (500, 501, 502, 504), whatever they name.
+func refusesSyntax(code int) bool {
+	switch code {
+	case StatusBadCommand, StatusBadArguments, StatusNotImplemented, StatusParameterNotImplemented:
+		return true
+	}
+	return false
+}
