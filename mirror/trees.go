@@ -1,0 +1,213 @@
+// The two trees a mirror compares: the local one from the file system, the
+// remote one from a walk, each bounded.
+
+package mirror
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/seed362563c3/ftp"
+)
+
+// mirrorEntry is what a mirror knows of one item at one end.
+type mirrorEntry struct {
+	typ    ftp.EntryType
+	size   int64     // -1 when unknown
+	mtime  time.Time // zero when unknown
+	exact  bool      // mtime is right to the second (MLSx modify, MDTM, local)
+	remote bool      // on the server, not asked with MDTM yet
+}
+
+// mirrorTree is one end of a mirror, keyed by slash-separated paths
+// relative to the mirrored directory ("" is that directory).
+type mirrorTree struct {
+	entries map[string]*mirrorEntry
+	// incomplete holds the directories whose contents are not all known:
+	// listing errors, unparsed lines, refused or duplicate names.
+	incomplete map[string]bool
+}
+
+func newMirrorTree() *mirrorTree {
+	return &mirrorTree{entries: map[string]*mirrorEntry{}, incomplete: map[string]bool{}}
+}
+
+// file returns the entry at rel when it is a regular file.
+func (t *mirrorTree) file(rel string) *mirrorEntry {
+	if e := t.entries[rel]; e != nil && e.typ == ftp.EntryFile {
+		return e
+	}
+	return nil
+}
+
+// parentRel returns the directory of a relative path ("" for the top).
+func parentRel(rel string) string {
+	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
+		return rel[:i]
+	}
+	return ""
+}
+
+// partRel is where a file is received before it is complete: ".NAME.part"
+// beside it, the name Upload's TempName uses.
+func partRel(rel string) string {
+	return joinRel(parentRel(rel), "."+rel[strings.LastIndexByte(rel, '/')+1:]+".part")
+}
+
+// partOf returns the file whose partial copy rel would be.
+func partOf(rel string) (string, bool) {
+	base := rel[strings.LastIndexByte(rel, '/')+1:]
+	if len(base) <= len("..part") || base[0] != '.' || !strings.HasSuffix(base, ".part") {
+		return "", false
+	}
+	return joinRel(parentRel(rel), base[1:len(base)-len(".part")]), true
+}
+
+// openLocal opens localDir as an os.Root (creating it when it is the
+// destination) and walks it.
+func (m *mirror) openLocal(ctx context.Context, source bool) (*mirrorTree, error) {
+	if !source {
+		if _, err := os.Stat(m.localDir); errors.Is(err, fs.ErrNotExist) {
+			m.stats.Dirs++
+			if m.opts.DryRun {
+				return newMirrorTree(), nil
+			}
+			if err := os.MkdirAll(m.localDir, 0o755); err != nil {
+				return nil, fmt.Errorf("ftp: mirror: %w", err)
+			}
+		}
+	}
+	root, err := os.OpenRoot(m.localDir)
+	if err != nil {
+		return nil, fmt.Errorf("ftp: mirror: %w", err)
+	}
+	m.root = root
+	t, err := m.localTree(ctx, source)
+	if err != nil {
+		root.Close()
+		m.root = nil
+		return nil, err
+	}
+	return t, nil
+}
+
+// localTree walks localDir without following links. As the source, its
+// names are checked as remote ones are: they will become remote names.
+func (m *mirror) localTree(ctx context.Context, source bool) (*mirrorTree, error) {
+	t := newMirrorTree()
+	err := fs.WalkDir(m.root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		rel := p
+		if p == "." {
+			rel = ""
+		}
+		if err != nil {
+			if d == nil && rel == "" {
+				return err
+			}
+			if d != nil && d.IsDir() {
+				t.incomplete[rel] = true
+			} else {
+				t.incomplete[parentRel(rel)] = true
+			}
+			m.fail(fmt.Errorf("ftp: mirror: %s: %w", filepath.Join(m.localDir, filepath.FromSlash(rel)), err))
+			return nil
+		}
+		if rel == "" {
+			return nil
+		}
+		if source && !ftp.SafeName(d.Name()) {
+			t.incomplete[parentRel(rel)] = true
+			m.refuse(&ftp.UnsafeNameError{Dir: filepath.Join(m.localDir, filepath.FromSlash(parentRel(rel))), Name: d.Name()})
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			t.incomplete[parentRel(rel)] = true
+			m.fail(fmt.Errorf("ftp: mirror: %w", err))
+			return nil
+		}
+		e := &mirrorEntry{size: info.Size(), mtime: info.ModTime(), exact: true}
+		switch mode := info.Mode(); {
+		case mode&fs.ModeSymlink != 0:
+			e.typ = ftp.EntryLink
+		case mode.IsDir():
+			e.typ, e.size = ftp.EntryDir, -1
+		case mode.IsRegular():
+			e.typ = ftp.EntryFile
+		default:
+			e.typ = ftp.EntryOther
+		}
+		t.entries[rel] = e
+		if max := m.opts.Limits.maxEntries(); int64(len(t.entries)) > max {
+			return &ftp.LimitError{Limit: "MaxEntries", Max: max, Path: filepath.Join(m.localDir, filepath.FromSlash(parentRel(rel)))}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ftp: mirror: %w", err)
+	}
+	return t, nil
+}
+
+// remoteTree walks remoteDir. As the destination a missing remoteDir is
+// created (when not in a dry run), and refused names are reported only
+// when Delete needs to know the whole destination.
+func (m *mirror) remoteTree(ctx context.Context, source bool) (*mirrorTree, error) {
+	t := newMirrorTree()
+	root, err := rootEntry(ctx, m.remoteDir, m.p.Stat)
+	if !source && errors.Is(err, fs.ErrNotExist) {
+		m.stats.Dirs++
+		if !m.opts.DryRun {
+			if err := m.p.MakeDirAll(ctx, m.remoteDir); err != nil {
+				return nil, fmt.Errorf("ftp: mirror: %w", err)
+			}
+		}
+		return t, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ftp: mirror: %w", err)
+	}
+	if root.Type != ftp.EntryDir {
+		return nil, fmt.Errorf("ftp: mirror: %s is not a directory", m.remoteDir)
+	}
+	list := func(ctx context.Context, dir string, max int) ([]*ftp.Entry, error) {
+		return listRaw(ctx, m.p, dir, max)
+	}
+	err = walkFrom(ctx, m.remoteDir, root, m.opts.Parallel, m.opts.Limits, list, func(p, rel string, e *ftp.Entry, err error) error {
+		if err != nil {
+			t.incomplete[rel] = true
+			var ue *ftp.UnsafeNameError
+			switch {
+			case !errors.As(err, &ue):
+				m.fail(fmt.Errorf("ftp: mirror: listing %s: %w", p, err))
+			case source || m.opts.Delete:
+				m.refuse(ue)
+			}
+			return nil
+		}
+		if rel == "" {
+			return nil
+		}
+		// A name listed twice comes once, the second time as a
+		// *RevisitError for its directory.
+		exact := e.Facts["modify"] != "" && !e.ModTime.IsZero()
+		t.entries[rel] = &mirrorEntry{typ: e.Type, size: e.Size, mtime: e.ModTime, exact: exact, remote: !exact}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ftp: mirror: %w", err)
+	}
+	return t, nil
+}
