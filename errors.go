@@ -107,7 +107,7 @@ func (e *Error) Error() string {
 // Is reports the reply's meaning to errors.Is: 550 (file unavailable)
 // matches fs.ErrNotExist unless its text speaks of permission, and 450
 // (file busy) only when its text says the file is not there; 530, 532 and a
-// 550 about permission match fs.ErrPermission; 502 and 504 match
+// 550 about permission match fs.ErrPermission; 500, 502 and 504 match
 // ErrNotSupported. The code stays available through errors.As.
 func (e *Error) Is(target error) bool {
 	switch target {

@@ -25,10 +25,10 @@ type FilePair struct {
 // zero value.
 type FilesOptions struct {
 	// Parallel is how many files move at once; 0 means 4. Each transfer
-	// has a connection of its own (see Pool.Connect).
+	// has a connection of its own from the pool.
 	Parallel int
-	// Resume configures each file's transfer as for UploadFile and
-	// DownloadFile (retries, backoff, Verify, TempName, Fresh). Its
+	// Resume configures each file's transfer as for resume.UploadFile and
+	// resume.DownloadFile (retries, backoff, Verify, TempName, Fresh). Its
 	// Progress is not used: see Progress.
 	Resume *resume.Options
 	// Progress, when set, is called as each file's destination grows, with
@@ -62,10 +62,10 @@ func (e *TransferError) Error() string {
 
 func (e *TransferError) Unwrap() error { return e.Err }
 
-// UploadFiles uploads each Local file to its Remote path with UploadFile,
-// opts.Parallel at a time, each through the pool (as a Connector) with the
-// retries and resumption UploadFile offers. Remote directories must exist
-// (see MakeDirAll). A failed file does not stop the others: the error
+// UploadFiles uploads each Local file to its Remote path with resume.UploadFile,
+// opts.Parallel at a time, each on connections from the pool, with the
+// retries and resumption resume.UploadFile offers. Remote directories must exist
+// (see ftp.Pool.MakeDirAll). A failed file does not stop the others: the error
 // joins (errors.Join) a *TransferError for each file that failed, and the
 // context's error if it ended the batch early. The results are in the
 // order of files; a file that was never started has a nil result.
@@ -74,7 +74,7 @@ func UploadFiles(ctx context.Context, p *ftp.Pool, files []FilePair, opts *Files
 }
 
 // DownloadFiles downloads each Remote file to its Local path with
-// DownloadFile, as UploadFiles uploads. Local directories must exist.
+// resume.DownloadFile, as UploadFiles uploads. Local directories must exist.
 func DownloadFiles(ctx context.Context, p *ftp.Pool, files []FilePair, opts *FilesOptions) ([]*resume.Result, error) {
 	return transferFiles(ctx, p, "download", files, opts)
 }

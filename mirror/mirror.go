@@ -20,7 +20,7 @@ import (
 	"github.com/seed362563c3/ftp/resume"
 )
 
-// Options configures MirrorDown and MirrorUp; nil means the zero
+// Options configures Down and Up; nil means the zero
 // value.
 type Options struct {
 	// Parallel is how many files move, and how many remote directories
@@ -67,7 +67,7 @@ type Stats struct {
 	Refused   int   // names refused as unsafe (see UnsafeNameError)
 }
 
-// MirrorDown makes localDir a copy of the remote directory remoteDir, as
+// Down makes localDir a copy of the remote directory remoteDir, as
 // lftp's mirror does: the remote tree is walked (with ListAll, hidden
 // entries too, opts.Parallel listings at once), then what is missing or
 // changed is downloaded, opts.Parallel files at once, and directories are
@@ -106,7 +106,7 @@ type Stats struct {
 // bytes an entry) before it changes anything. opts.Limits bounds them: a
 // tree of more than MaxEntries entries (DefaultMaxEntries, ten million)
 // ends the mirror with a *LimitError before any file moves; the
-// remote walk is bounded as Pool.Walk's (see Limits), and what it does not
+// remote walk is bounded as Walk's (see Limits), and what it does not
 // enter (too deep, a path too long, a directory met again, see
 // RevisitError) is reported as a listing error and leaves its directory
 // incomplete: nothing is deleted there.
@@ -119,8 +119,8 @@ func Down(ctx context.Context, p *ftp.Pool, remoteDir, localDir string, opts *Op
 	return m.run(ctx)
 }
 
-// MirrorUp makes the remote directory remoteDir a copy of localDir, as
-// MirrorDown does in the other direction; remote directories are created
+// Up makes the remote directory remoteDir a copy of localDir, as
+// Down does in the other direction; remote directories are created
 // as needed (remoteDir too). Files are uploaded to ".NAME.part" and
 // renamed (RNFR, RNTO) once complete and verified; an interrupted upload
 // is resumed from there (after comparing a range checksum where the

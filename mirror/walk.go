@@ -82,8 +82,9 @@ func (e *RevisitError) Unwrap() error { return ErrRevisit }
 
 // WalkOptions configures Walk; nil means the zero value.
 type WalkOptions struct {
-	// Parallel is, for Pool.Walk, how many directories are listed at once;
-	// 0 or 1 walks one directory at a time. Conn.Walk always walks one
+	// Parallel is, for a walk on an *ftp.Pool, how many directories are
+	// listed at once; 0 or 1 walks one directory at a time. A walk on an
+	// *ftp.Conn always walks one
 	// directory at a time.
 	Parallel int
 	// Limits bounds the walk; nil means the defaults (see Limits).

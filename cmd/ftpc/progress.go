@@ -2,8 +2,8 @@
 // lines elsewhere when asked for, nothing by default off a terminal.
 //
 // The numbers come from the library's own progress callbacks
-// (Reader.SetProgress, Writer.SetProgress, ResumeOptions.Progress,
-// MirrorOptions.Progress), which keep the zero-copy paths: nothing here
+// (Reader.SetProgress, Writer.SetProgress, resume.Options.Progress,
+// mirror.Options.Progress), which keep the zero-copy paths: nothing here
 // wraps a reader or a writer.
 
 package main
@@ -274,7 +274,7 @@ func (t *tracker) update(done, total int64) {
 	}
 }
 
-// callback returns t.update as a ResumeOptions.Progress, nil for a nil
+// callback returns t.update as a resume.Options.Progress, nil for a nil
 // tracker: a callback set for nothing would only slow the transfer.
 func (t *tracker) callback() ftp.Progress {
 	if t == nil {
@@ -403,7 +403,7 @@ func (m *mirrorProgress) end() {
 	}
 }
 
-// callback returns the MirrorOptions.Progress for m, nil without one.
+// callback returns the mirror.Options.Progress for m, nil without one.
 func (m *mirrorProgress) callback() func(name string, done, total int64) {
 	if m == nil {
 		return nil

@@ -62,7 +62,7 @@ type Options struct {
 	ReplyTimeout time.Duration // the client's, short so that control stalls bite; 1 s
 	DialTimeout  time.Duration // 2 s
 	TrialTimeout time.Duration // bounds one trial; 60 s
-	Retries      int           // ResumeOptions.Retries; 50
+	Retries      int           // resume.Options.Retries; 50
 	Parallel     int           // trials run at once; 1
 	MaxFailures  int           // stop after this many failed trials; FTP_FAULT_MAX_FAILURES, else 3
 
@@ -71,7 +71,7 @@ type Options struct {
 	// data connections.
 	ControlStall, DataStall [2]time.Duration
 
-	// HashAlgorithms are the ResumeOptions.HashAlgorithm of the trials
+	// HashAlgorithms are the resume.Options.HashAlgorithm of the trials
 	// of each direction in turn ("" is the best the server offers); nil
 	// means {""}. Run checks every result with SHA-256 whatever the
 	// client verified it with.
