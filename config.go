@@ -136,6 +136,13 @@ type Config struct {
 	// protected as PROT chose.
 	ClearControl bool
 
+	// RateLimiter, when set, caps the bytes per second of the file
+	// transfers (RETR, STOR, APPE, STOU) of every connection made with this
+	// Config, together: a Pool's connections share it, and so split its
+	// rate. Listings are not limited. A Reader or Writer may add a limit of
+	// its own with SetRateLimit.
+	RateLimiter *RateLimiter
+
 	// KeepAlive, when positive, sends NOOP on the control connection at
 	// this interval while a transfer's data flows, for firewalls and NAT
 	// that drop idle connections. Zero (the default) sends none.

@@ -213,3 +213,34 @@ func ExampleNewPool() {
 	fmt.Println(e.Name, e.Size, p.Stats().Dials)
 	// Output: q4.csv 4 1
 }
+
+func ExampleRateLimiter() {
+	srv := exampleServer()
+	defer srv.Close()
+	ctx := context.Background()
+	os.WriteFile(filepath.Join(srv.Root, "backup.tar"), bytes.Repeat([]byte("x"), 300<<10), 0o644)
+
+	// Every transfer of every connection made with cfg (a Pool's, say)
+	// shares 10 MB/s between them.
+	cfg := &ftp.Config{User: "alice", Password: "secret", RateLimiter: ftp.NewRateLimiter(10_000_000)}
+	c, err := ftp.Dial(ctx, srv.Addr, cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	r, err := c.Retrieve(ctx, "backup.tar")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+	// This download alone is further held to 1 MB/s, as curl --limit-rate
+	// does; io.Copy into an *os.File still splices, a paced chunk at a time.
+	r.SetRateLimit(1_000_000)
+	n, err := io.Copy(io.Discard, r)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(n, "bytes")
+	// Output: 307200 bytes
+}

@@ -28,6 +28,7 @@ type Reader struct {
 	announced int64 // size in the 150 reply, -1 when none
 
 	progress func(int64)
+	own      *RateLimiter // SetRateLimit's
 }
 
 func newReader(t *transfer, ascii bool) *Reader {
@@ -44,6 +45,9 @@ func newReader(t *transfer, ascii bool) *Reader {
 // its 1xx reply ("(1234 bytes)") is checked at the end of a binary stream.
 func newFileReader(t *transfer, ascii bool) *Reader {
 	r := newReader(t, ascii)
+	if l := t.c.cfg.RateLimiter; l != nil {
+		t.addLimit(l)
+	}
 	if !ascii && t.prelim.Class() == 1 {
 		r.announced = announcedSize(t.prelim.Message)
 	}
@@ -150,7 +154,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 		}
 	}
 	r.t.armDeadline()
-	n, err := r.src.Read(p)
+	n, err := r.source().Read(p)
 	r.n += int64(n)
 	if r.progress != nil && n > 0 {
 		r.progress(r.n)
@@ -228,7 +232,7 @@ func (r *Reader) writeTo(w io.Writer, limit int64) (int64, error) {
 	var n int64
 	var err error
 	if rf, ok := w.(io.ReaderFrom); ok && !r.ascii && !r.t.tls && r.t.data != nil {
-		if r.progress == nil && r.t.idle <= 0 && limit < 0 {
+		if r.progress == nil && r.t.idle <= 0 && limit < 0 && len(r.t.limits) == 0 {
 			n, err = rf.ReadFrom(r.t.data)
 			r.n += n
 		} else {
@@ -237,13 +241,17 @@ func (r *Reader) writeTo(w io.Writer, limit int64) (int64, error) {
 			// through an io.LimitedReader around the socket.
 			chunk := &io.LimitedReader{R: r.t.data} // one for every chunk
 			for limit != 0 {
-				want := int64(zeroCopyChunk)
+				want := int64(r.t.paceChunk())
 				if limit > 0 {
 					want = min(want, limit)
+				}
+				if err = r.t.pace(int(want)); err != nil {
+					break
 				}
 				r.t.armDeadline()
 				chunk.N = want
 				m, cerr := rf.ReadFrom(chunk)
+				r.t.unpace(int(want - m))
 				n += m
 				r.n += m
 				if limit > 0 {
@@ -265,13 +273,13 @@ func (r *Reader) writeTo(w io.Writer, limit int64) (int64, error) {
 		bp := bufPool.Get().(*[]byte)
 		cw := &countingWriter{w: w, total: &r.n, progress: r.progress}
 		if limit >= 0 {
-			n, err = io.CopyBuffer(cw, io.LimitReader(readerOnly{r.src}, limit), *bp)
+			n, err = io.CopyBuffer(cw, io.LimitReader(readerOnly{r.source()}, limit), *bp)
 			if err == nil && n == limit {
 				bufPool.Put(bp)
 				return n, nil
 			}
 		} else {
-			n, err = io.CopyBuffer(cw, readerOnly{r.src}, *bp)
+			n, err = io.CopyBuffer(cw, readerOnly{r.source()}, *bp)
 		}
 		bufPool.Put(bp)
 	}
@@ -282,6 +290,22 @@ func (r *Reader) writeTo(w io.Writer, limit int64) (int64, error) {
 		err = nil
 	}
 	return n, err
+}
+
+// source is where Read and the buffered copy read: src, paced when the
+// transfer is rate limited.
+func (r *Reader) source() io.Reader {
+	if len(r.t.limits) > 0 {
+		return pacedReader{r: r.src, t: r.t}
+	}
+	return r.src
+}
+
+// SetRateLimit caps this download at bytesPerSecond, on top of any
+// Config.RateLimiter; zero or less lifts the cap it set before. The
+// zero-copy path stays zero-copy, splicing one paced chunk at a time.
+func (r *Reader) SetRateLimit(bytesPerSecond int64) {
+	r.own = r.t.setOwnLimit(r.own, bytesPerSecond)
 }
 
 // N returns the number of bytes read so far.

@@ -46,6 +46,7 @@ type transfer struct {
 	upload         bool          // data goes to the server
 	stopCtx        func() bool
 	ctx            context.Context
+	limits         []*RateLimiter // the rate limits pacing a file transfer
 }
 
 // openData runs EPSV/PASV or EPRT/PORT, then REST (when offset > 0), then

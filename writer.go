@@ -18,6 +18,7 @@ import (
 // means the server holds the data. The Conn is busy until Close.
 type Writer struct {
 	progress func(int64)
+	own      *RateLimiter // SetRateLimit's
 	t        *transfer
 	dst      io.Writer // where data goes: the socket, TLS with flushing, or the ASCII converter
 	ascii    *lfWriter
@@ -28,6 +29,9 @@ type Writer struct {
 
 func newWriter(t *transfer, ascii bool) *Writer {
 	t.upload = true
+	if l := t.c.cfg.RateLimiter; l != nil {
+		t.addLimit(l)
+	}
 	w := &Writer{t: t, dst: t.data}
 	if tc, ok := t.data.(*tls.Conn); ok {
 		if cc, ok := tc.NetConn().(*coalescingConn); ok {
@@ -50,7 +54,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 		return 0, fmt.Errorf("ftp: %s: the server accepted no data", w.t.line)
 	}
 	w.t.armDeadline()
-	n, err := w.dst.Write(p)
+	n, err := w.out().Write(p)
 	w.n += int64(n)
 	if w.progress != nil && n > 0 {
 		w.progress(w.n)
@@ -79,7 +83,7 @@ func (w *Writer) ReadFrom(src io.Reader) (int64, error) {
 		}
 		return n, nil
 	}
-	tw := &trackedWriter{w: &countingWriter{w: w.dst, total: &w.n, progress: w.progress}}
+	tw := &trackedWriter{w: &countingWriter{w: w.out(), total: &w.n, progress: w.progress}}
 	tr := &trackedReader{r: src}
 	bp := bufPool.Get().(*[]byte)
 	n, err := io.CopyBuffer(tw, tr, *bp)
@@ -94,11 +98,28 @@ func (w *Writer) ReadFrom(src io.Reader) (int64, error) {
 	}
 }
 
+// out is where Write and the buffered copy write: dst, paced when the
+// transfer is rate limited.
+func (w *Writer) out() io.Writer {
+	if len(w.t.limits) > 0 {
+		return pacedWriter{w: w.dst, t: w.t}
+	}
+	return w.dst
+}
+
+// SetRateLimit caps this upload at bytesPerSecond, on top of any
+// Config.RateLimiter; zero or less lifts the cap it set before. Call it
+// before sending: the zero-copy path stays zero-copy, sending one paced
+// chunk at a time.
+func (w *Writer) SetRateLimit(bytesPerSecond int64) {
+	w.own = w.t.setOwnLimit(w.own, bytesPerSecond)
+}
+
 // sendZeroCopy hands src to the socket, in chunks when progress is
 // reported: each chunk is an io.LimitedReader around the file, which
 // sendfile(2) still takes.
 func (w *Writer) sendZeroCopy(rf io.ReaderFrom, src io.Reader) (int64, error) {
-	if w.progress == nil && w.t.idle <= 0 {
+	if w.progress == nil && w.t.idle <= 0 && len(w.t.limits) == 0 {
 		n, err := rf.ReadFrom(src)
 		w.n += n
 		return n, err
@@ -110,13 +131,17 @@ func (w *Writer) sendZeroCopy(rf io.ReaderFrom, src io.Reader) (int64, error) {
 	var total int64
 	chunk := &io.LimitedReader{R: inner} // one for every chunk
 	for limit != 0 {
-		want := int64(zeroCopyChunk)
+		want := int64(w.t.paceChunk())
 		if limit > 0 && limit < want {
 			want = limit
+		}
+		if err := w.t.pace(int(want)); err != nil {
+			return total, err
 		}
 		w.t.armDeadline()
 		chunk.N = want
 		m, err := rf.ReadFrom(chunk)
+		w.t.unpace(int(want - m))
 		total += m
 		w.n += m
 		if limit > 0 {
