@@ -69,6 +69,11 @@ func (c *Conn) announceActive(ctx context.Context, l *net.TCPListener) error {
 			return fmt.Errorf("ftp: active mode: %w: advertised address %q is not an IP", ErrInvalidArgument, adv)
 		}
 	}
+	return c.announce(ctx, ip, port)
+}
+
+// announce sends EPRT for ip and port, or PORT when EPRT is not understood.
+func (c *Conn) announce(ctx context.Context, ip net.IP, port int) error {
 	v4 := ip.To4()
 	if !c.eprtOff {
 		proto, host := "2", ip.String()

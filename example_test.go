@@ -244,3 +244,45 @@ func ExampleRateLimiter() {
 	fmt.Println(n, "bytes")
 	// Output: 307200 bytes
 }
+
+func ExampleFXP() {
+	// Two servers that allow server-to-server copies (vsftpd needs
+	// port_promiscuous and pasv_promiscuous, proftpd AllowForeignAddress).
+	opts := &ftptest.Options{User: "alice", Password: "secret", AllowFXP: true}
+	a, err := ftptest.Start(opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer a.Close()
+	b, err := ftptest.Start(opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer b.Close()
+	os.WriteFile(filepath.Join(a.Root, "db.dump"), []byte("the nightly dump\n"), 0o644)
+
+	ctx := context.Background()
+	cfg := &ftp.Config{User: "alice", Password: "secret"}
+	src, err := ftp.Dial(ctx, a.Addr, cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := ftp.Dial(ctx, b.Addr, cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer dst.Close()
+
+	// The bytes go from a to b directly; the client only directs.
+	n, err := ftp.FXP(ctx, dst, "db.dump", src, "db.dump")
+	if errors.Is(err, ftp.ErrFXPRefused) {
+		log.Fatal(err) // it names the server setting; or copy through the client
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(b.Root, "db.dump"))
+	fmt.Printf("%d bytes: %s", n, got)
+	// Output: 17 bytes: the nightly dump
+}

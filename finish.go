@@ -49,7 +49,11 @@ func (c *Conn) drainNoops(ctx context.Context) error {
 // bounds the whole of it, 1xx replies included: a server that sends a 110
 // every few seconds does not keep the call alive.
 func (c *Conn) readFinal(ctx context.Context, line string) (Reply, error) {
-	limit := c.cfg.replyTimeout()
+	return c.readFinalWithin(ctx, line, c.cfg.replyTimeout())
+}
+
+// readFinalWithin is readFinal bounded by limit (0: by ctx alone).
+func (c *Conn) readFinalWithin(ctx context.Context, line string, limit time.Duration) (Reply, error) {
 	deadline := time.Now().Add(limit)
 	for range 100 {
 		within := limit

@@ -79,6 +79,10 @@ type Options struct {
 	DisableActive bool
 	// EnableHASH offers HASH and its older forms XCRC, XMD5 and XSHA*.
 	EnableHASH bool
+	// AllowFXP accepts data connections to and from hosts other than the
+	// client, for server-to-server copies (ftp.FXP), as vsftpd's
+	// port_promiscuous and pasv_promiscuous do.
+	AllowFXP bool
 
 	// Logger receives the server's log. Nil discards it.
 	Logger *slog.Logger
@@ -148,6 +152,7 @@ func Start(opts *Options) (*Server, error) {
 		DisableMLST:   opts.DisableMLST,
 		DisableActive: opts.DisableActive,
 		EnableHASH:    opts.EnableHASH,
+		ForeignData:   opts.AllowFXP,
 		Logger:        opts.Logger,
 		WrapFs:        opts.WrapFS,
 	}

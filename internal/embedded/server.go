@@ -28,9 +28,12 @@ type Options struct {
 	DisableMLST   bool
 	DisableActive bool
 	EnableHASH    bool
-	TLS           *tls.Config // enables AUTH TLS when set
-	TLSRequired   ftpserver.TLSRequirement
-	Logger        *slog.Logger // server log; nil discards it
+	// ForeignData accepts data connections to and from hosts other than
+	// the client (FXP), as vsftpd's port_promiscuous and pasv_promiscuous.
+	ForeignData bool
+	TLS         *tls.Config // enables AUTH TLS when set
+	TLSRequired ftpserver.TLSRequirement
+	Logger      *slog.Logger // server log; nil discards it
 	// WrapFs, when set, wraps the file system each session serves: tests
 	// make a server that lies about sizes or cuts files short with it.
 	WrapFs func(afero.Fs) afero.Fs
@@ -192,7 +195,13 @@ type driver struct {
 
 func (d *driver) GetSettings() (*ftpserver.Settings, error) {
 	o := d.s.opts
+	check := ftpserver.IPMatchRequired
+	if o.ForeignData {
+		check = ftpserver.IPMatchDisabled
+	}
 	return &ftpserver.Settings{
+		ActiveConnectionsCheck:  check,
+		PasvConnectionsCheck:    check,
 		Listener:                d.listener,
 		DisableMLSD:             o.DisableMLSD,
 		DisableMLST:             o.DisableMLST,

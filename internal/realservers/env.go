@@ -290,6 +290,10 @@ type Options struct {
 	// exist, and given to the user; Stop leaves it. Empty: a temporary
 	// directory, removed by Stop.
 	DataDir string
+	// AllowFXP lets the server exchange data with a host other than its
+	// client (server-to-server copies): vsftpd's port_promiscuous and
+	// pasv_promiscuous, proftpd's AllowForeignAddress, pure-ftpd's -w (--allowuserfxp).
+	AllowFXP bool
 	// Wrapper, when set, is a command line that each server process runs
 	// under, its own command line appended: the benchmark runs servers
 	// under a reaper that collects the CPU time of their sessions.

@@ -101,6 +101,7 @@ func StartProftpd(e *Env, o Options) (*Server, error) {
 		line("</Directory>")
 		line("AllowStoreRestart on")
 		line("AllowRetrieveRestart on")
+		line("AllowForeignAddress %s", onOff(o.AllowFXP))
 		if o.TLS != Plain {
 			line("ModulePath %s", modules)
 			line("LoadModule mod_tls.c")

@@ -88,6 +88,9 @@ func StartPureFTPd(e *Env, o Options) (*Server, error) {
 				"--altlog", "clf:" + xfers,
 				"--verboselog",
 			}
+			if o.AllowFXP {
+				args = append(args, "--allowuserfxp")
+			}
 			if o.TLS == Plain {
 				args = append(args, "--tls", "0")
 			} else {

@@ -137,6 +137,8 @@ func StartVsftpd(e *Env, o Options) (*Server, error) {
 			line("pasv_min_port=%d", pasv)
 			line("pasv_max_port=%d", pasv+49)
 			line("port_enable=YES")
+			line("port_promiscuous=%s", yesNo(o.AllowFXP))
+			line("pasv_promiscuous=%s", yesNo(o.AllowFXP))
 			line("connect_from_port_20=NO")
 			line("use_localtime=NO")
 			line("dirmessage_enable=NO")
