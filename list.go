@@ -538,6 +538,8 @@ type notes struct {
 	// noSize and noMDTM: the server refused SIZE or MDTM as commands it
 	// does not have (aioftp): MLST answers instead, from then on.
 	noSize, noMDTM bool
+	// noChmod: the server has no SITE CHMOD (500, 502, 504).
+	noChmod bool
 }
 
 // listAMode is what a session knows of LIST -a.
