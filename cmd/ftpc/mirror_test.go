@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
@@ -125,11 +126,21 @@ func TestMirrorDownThenUp(t *testing.T) {
 	assert.Equal(t, []int{2, 0}, []int{files, deleted})
 	assert.FileExists(t, filepath.Join(dst.Root, "up", "b", "file02.bin"))
 
-	// --dry-run --delete says what would go and changes nothing.
+	// --dry-run --delete says what would go, each file, and changes
+	// nothing.
 	before := treeOf(t, filepath.Join(dst.Root, "up"))
 	r := ftpc("mirror", "--reverse", "--delete", "--dry-run", local, dstBase+"up")
 	requireOK(t, r)
-	assert.Equal(t, fmt.Sprintf("mirror --dry-run: 0 files to transfer (0 to resume, 0 bytes), %d unchanged, 0 dirs to create, %d to delete, 0 symlinks and 0 others skipped, 0 names refused\n", 30-goneFiles, goneFiles+2), r.stdout)
+	var doomed []string
+	for name := range want {
+		if strings.HasPrefix(name, "c/more/") && !strings.HasSuffix(name, "/") {
+			doomed = append(doomed, "rm "+name)
+		}
+	}
+	doomed = append(doomed, "rmdir c/more", "rm b/file02.bin")
+	sort.Sort(sort.Reverse(sort.StringSlice(doomed[:goneFiles]))) // deepest, then last, first
+	assert.Equal(t, strings.Join(doomed, "\n")+"\n"+
+		fmt.Sprintf("mirror --dry-run: 0 files to transfer (0 to resume, 0 bytes), %d unchanged, 0 dirs to create, %d to delete, 0 symlinks and 0 others skipped, 0 names refused\n", 30-goneFiles, goneFiles+2), r.stdout)
 	assert.Equal(t, before, treeOf(t, filepath.Join(dst.Root, "up")))
 
 	_, _, _, deleted = mirrorStats(t, "mirror", "--reverse", "--delete", local, dstBase+"up")
@@ -144,11 +155,19 @@ func TestMirrorDownThenUp(t *testing.T) {
 
 func TestMirrorDryRunWritesNothing(t *testing.T) {
 	srv, base := startServer(t)
-	makeTree(t, filepath.Join(srv.Root, "tree"))
+	names := makeTree(t, filepath.Join(srv.Root, "tree"))
 	local := filepath.Join(t.TempDir(), "never")
 	r := ftpc("mirror", "--dry-run", base+"tree", local)
 	requireOK(t, r)
-	assert.Regexp(t, `^mirror --dry-run: 30 files to transfer \(0 to resume, \d+ bytes\), 0 unchanged, 6 dirs to create, 0 to delete`, r.stdout)
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	require.Len(t, lines, 1+6+30, r.stdout)
+	assert.Equal(t, []string{"mkdir .", "mkdir a", "mkdir a/deep", "mkdir b", "mkdir c", "mkdir c/more"}, lines[:6])
+	for _, name := range names {
+		fi, err := os.Stat(filepath.Join(srv.Root, "tree", filepath.FromSlash(name)))
+		require.NoError(t, err)
+		assert.Contains(t, lines[6:36], fmt.Sprintf("get %s (%d bytes)", name, fi.Size()))
+	}
+	assert.Regexp(t, `^mirror --dry-run: 30 files to transfer \(0 to resume, \d+ bytes\), 0 unchanged, 6 dirs to create, 0 to delete`, lines[36])
 	assert.NoDirExists(t, local)
 
 	// Up: the remote side is untouched.
@@ -157,6 +176,8 @@ func TestMirrorDryRunWritesNothing(t *testing.T) {
 	r = ftpc("mirror", "--reverse", "--dry-run", src, base+"up")
 	requireOK(t, r)
 	assert.Contains(t, r.stdout, "30 files to transfer")
+	assert.Equal(t, 30, strings.Count(r.stdout, "\nput "))
+	assert.True(t, strings.HasPrefix(r.stdout, "mkdir .\n"), r.stdout)
 	assert.NoDirExists(t, filepath.Join(srv.Root, "up"))
 }
 
@@ -185,7 +206,7 @@ func TestMirrorErrors(t *testing.T) {
 
 	// A single error is a single line.
 	r = ftpc("mirror", base+"missing", t.TempDir())
-	requireOneLineError(t, r, exitError)
+	requireOneLineError(t, r, exitNotFound)
 
 	// Usage errors.
 	for _, args := range [][]string{
@@ -222,7 +243,7 @@ func TestGetSegments(t *testing.T) {
 
 	// A missing file leaves no local file.
 	r = ftpc("get", "--segments", "2", base+"missing.bin", filepath.Join(dir, "missing.bin"))
-	requireOneLineError(t, r, exitError)
+	requireOneLineError(t, r, exitNotFound)
 	assert.NoFileExists(t, filepath.Join(dir, "missing.bin"))
 
 	for _, args := range [][]string{
