@@ -13,18 +13,18 @@ import (
 
 // command describes one subcommand.
 type command struct {
-	name     string
-	args     string   // the positional arguments, as in "URL [LOCAL]"
-	summary  string   // one line, for the overview
+	name    string
+	args    string // the positional arguments, as in "URL [LOCAL]"
+	summary string // one line, for the overview
 	// more is another form of the command, with its summary, shown in
 	// the overview and the usage line after the first.
 	more, moreSummary string
-	about    string   // what it does, for its help
-	examples []string // command lines, without "ftpc "
-	min, max int      // positional arguments
-	groups   flagGroup
-	flags    func(fs *flag.FlagSet, o *options) // its own flags
-	run      func(ctx context.Context, s *session, args []string) error
+	about             string   // what it does, for its help
+	examples          []string // command lines, without "ftpc "
+	min, max          int      // positional arguments
+	groups            flagGroup
+	flags             func(fs *flag.FlagSet, o *options) // its own flags
+	run               func(ctx context.Context, s *session, args []string) error
 }
 
 // flagGroup names the shared sets of flags a command takes.
@@ -96,8 +96,8 @@ With --reverse, make the remote directory a copy of DIR.`,
 			summary: "delete a file", about: "Delete the file URL names (DELE).",
 			examples: []string{"rm ftp://alice@ftp.example.com/incoming/old.tar"}},
 		{name: "mkdir", args: "[-p] URL", min: 1, max: 1, groups: connFlags, run: cmdMakeDir,
-			summary: "create a directory (-p: and its parents)",
-			about:   "Create the directory URL names (MKD); with -p, its missing parents too, and\nno error when it exists.",
+			summary:  "create a directory (-p: and its parents)",
+			about:    "Create the directory URL names (MKD); with -p, its missing parents too, and\nno error when it exists.",
 			examples: []string{"mkdir ftp://alice@ftp.example.com/incoming/2026", "mkdir -p ftp://alice@ftp.example.com/a/b/c"},
 			flags: func(fs *flag.FlagSet, o *options) {
 				fs.BoolVar(&o.parents, "p", o.parents, "create missing parents; an existing directory is no error")
@@ -106,15 +106,15 @@ With --reverse, make the remote directory a copy of DIR.`,
 			summary: "remove an empty directory", about: "Remove the empty directory URL names (RMD).",
 			examples: []string{"rmdir ftp://alice@ftp.example.com/incoming/2025"}},
 		{name: "mv", args: "URL NEWPATH", min: 2, max: 2, groups: connFlags, run: cmdRename,
-			summary: "rename",
-			about:   "Rename what URL names to NEWPATH (RNFR, RNTO): a path on the same server,\nrelative to the login directory, or an ftp:// URL of the same server.",
+			summary:  "rename",
+			about:    "Rename what URL names to NEWPATH (RNFR, RNTO): a path on the same server,\nrelative to the login directory, or an ftp:// URL of the same server.",
 			examples: []string{"mv ftp://alice@ftp.example.com/upload.part upload.tar"}},
 		{name: "size", args: "URL", min: 1, max: 1, groups: connFlags | jsonFlag, run: cmdSize,
 			summary: "print a file's size in bytes", about: "Print the size in bytes of the file URL names (SIZE, or MLST).",
 			examples: []string{"size ftp://ftp.example.com/pub/file.iso", "size --json ftp://ftp.example.com/pub/file.iso"}},
 		{name: "mdtm", args: "URL", min: 1, max: 1, groups: connFlags | jsonFlag, run: cmdModTime,
-			summary: "print a file's modification time",
-			about:   "Print the modification time of the file URL names (MDTM, or MLST), in UTC,\nas RFC 3339.",
+			summary:  "print a file's modification time",
+			about:    "Print the modification time of the file URL names (MDTM, or MLST), in UTC,\nas RFC 3339.",
 			examples: []string{"mdtm ftp://ftp.example.com/pub/file.iso"}},
 		{name: "serve", args: "DIR", min: 1, max: 1, run: cmdServe,
 			summary: "serve DIR with the embedded server until Ctrl-C (--tls: FTPS)",

@@ -211,7 +211,7 @@ func TestCommandHelp(t *testing.T) {
 				n++
 			})
 			require.NotZero(t, n)
-			examples := regexp.MustCompile(`(?m)^  ftpc ` + name + `\b`).FindAllString(help, -1)
+			examples := regexp.MustCompile(`(?m)^  ftpc `+name+`\b`).FindAllString(help, -1)
 			assert.True(t, len(examples) == 1 || len(examples) == 2, "%d examples", len(examples))
 			assert.Contains(t, help, "exit status:")
 			if commands[name].groups&connFlags != 0 {
@@ -644,7 +644,7 @@ func TestMakeDirAndRemoveDir(t *testing.T) {
 
 	// Without -p a missing parent is an error, and an existing directory too.
 	requireOneLineError(t, ftpc("mkdir", base+"x/y/z"), exitNotFound) // "no such file or directory"
-	requireOneLineError(t, ftpc("mkdir", base+"one"), exitError)       // "file exists"
+	requireOneLineError(t, ftpc("mkdir", base+"one"), exitError)      // "file exists"
 
 	requireOK(t, ftpc("mkdir", "-p", base+"x/y/z/"))
 	assert.DirExists(t, filepath.Join(srv.Root, "x", "y", "z"))
