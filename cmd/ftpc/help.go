@@ -38,7 +38,7 @@ commands:
 		}
 	}
 	fmt.Fprint(w, "\n"+urlHelp+"\n\n")
-	fmt.Fprint(w, "flags of the commands that connect (before or after the arguments):\n")
+	fmt.Fprint(w, "common flags (ftpc help COMMAND lists those a command takes):\n")
 	var o options
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
 	groupFlags(fs, &o, connFlags|progressFlags|jsonFlag)

@@ -53,6 +53,17 @@ func watchInterrupt(parent context.Context, stderr io.Writer) (ctx context.Conte
 	}
 }
 
+// release closes a connection or a pool when the command is done with
+// it; after Ctrl-C, without waiting: the user asked to stop, and a server
+// that is slow to answer QUIT must not hold the process.
+func release(ctx context.Context, c io.Closer) {
+	if interrupted(ctx) {
+		go c.Close()
+		return
+	}
+	c.Close()
+}
+
 // interrupted reports whether Ctrl-C ended ctx.
 func interrupted(ctx context.Context) bool {
 	return errors.Is(context.Cause(ctx), errInterrupted)

@@ -21,7 +21,7 @@ func cmdList(ctx context.Context, s *session, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer release(ctx, c)
 	entries, err := c.List(ctx, t.path)
 	if err != nil && len(entries) == 0 {
 		// A URL naming a file: MLSD refuses a file (proftpd: 550 "not a

@@ -543,7 +543,7 @@ func withPath(ctx context.Context, s *session, rawURL, what string, fn func(c *f
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer release(ctx, c)
 	return fn(c, p)
 }
 

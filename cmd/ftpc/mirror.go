@@ -36,7 +36,7 @@ func cmdMirror(ctx context.Context, s *session, args []string) error {
 	remoteDir := dirPath(t.path)
 
 	pool := ftp.NewPool(t.addr, cfg, &ftp.PoolOptions{MaxOpen: s.opts.parallel})
-	defer pool.Close()
+	defer release(ctx, pool)
 	opts := &mirror.Options{
 		Parallel: s.opts.parallel,
 		Delete:   s.opts.delete,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -253,5 +255,67 @@ func TestGetSegments(t *testing.T) {
 		{"put", "--segments", "2", local, base},
 	} {
 		requireOneLineError(t, ftpc(args...), exitUsage)
+	}
+}
+
+// TestMirrorDryRunPlan: --dry-run lists each change, as text or JSON, and
+// the list agrees with the mirror's own counts, and with what a real run
+// then does: a changed file, a file touched, a partial copy to resume, a
+// new directory, and with --delete a local file the server lacks. On a
+// server with MLSD and on one with LIST only (times from MDTM).
+func TestMirrorDryRunPlan(t *testing.T) {
+	for _, mode := range []string{"MLSD", "LIST"} {
+		t.Run(mode, func(t *testing.T) {
+			srv, err := embedded.Start(embedded.Options{User: testUser, Password: testPassword, Root: t.TempDir(),
+				DisableMLSD: mode == "LIST", DisableMLST: mode == "LIST"})
+			require.NoError(t, err)
+			t.Cleanup(func() { srv.Close() })
+			base := "ftp://" + testUser + ":s3cr%23t%20p%40ss@" + srv.Addr + "/"
+			remote := filepath.Join(srv.Root, "tree")
+			makeTree(t, remote)
+			local := filepath.Join(t.TempDir(), "copy")
+			mirrorStats(t, "mirror", base+"tree", local)
+
+			old := time.Now().Add(-time.Hour).Truncate(time.Second)
+			writeFile(t, filepath.Join(remote, "a", "file00.bin"), []byte("changed"))
+			touched := filepath.Join(remote, "a", "deep", "file01.bin") // same size, another time
+			require.NoError(t, os.Chtimes(touched, old, old))
+			part := readFile(t, filepath.Join(remote, "b", "file02.bin"))
+			require.NoError(t, os.Remove(filepath.Join(local, "b", "file02.bin")))
+			writeFile(t, filepath.Join(local, "b", ".file02.bin.part"), part[:len(part)/2])
+			writeFile(t, filepath.Join(remote, "new", "n.txt"), []byte("n"))
+			writeFile(t, filepath.Join(local, "extra.txt"), []byte("x"))
+			touchedSize := len(readFile(t, touched))
+
+			r := ftpc("mirror", "--dry-run", "--delete", base+"tree", local)
+			requireOK(t, r)
+			lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+			assert.Equal(t, []string{
+				"rm extra.txt",
+				"mkdir new",
+				fmt.Sprintf("get a/deep/file01.bin (%d bytes)", touchedSize),
+				"get a/file00.bin (7 bytes)",
+				fmt.Sprintf("get b/file02.bin (resume at %d of %d bytes)", len(part)/2, len(part)),
+				"get new/n.txt (1 bytes)",
+			}, lines[:len(lines)-1])
+			assert.Equal(t, fmt.Sprintf("mirror --dry-run: 4 files to transfer (1 to resume, %d bytes), 27 unchanged, 1 dirs to create, 1 to delete, 0 symlinks and 0 others skipped, 0 names refused",
+				touchedSize+7+len(part)-len(part)/2+1), lines[len(lines)-1])
+
+			// The same as JSON, one object a line, the summary last.
+			r = ftpc("mirror", "--dry-run", "--delete", "--json", base+"tree", local)
+			requireOK(t, r)
+			objs := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+			require.Len(t, objs, 7)
+			assert.Equal(t, `{"action":"rm","path":"extra.txt"}`, objs[0])
+			assert.Equal(t, fmt.Sprintf(`{"action":"get","path":"b/file02.bin","size":%d,"resume_at":%d}`, len(part), len(part)/2), objs[4])
+			var sum jsonMirror
+			require.NoError(t, json.Unmarshal([]byte(objs[6]), &sum))
+			assert.Equal(t, jsonMirror{Op: "mirror", Direction: "get", DryRun: true, Files: 4, Resumed: 1, Bytes: sum.Bytes, Unchanged: 27, Dirs: 1, Deleted: 1}, sum)
+
+			// The real run does what was listed.
+			files, unchanged, dirs, deleted := mirrorStats(t, "mirror", "--delete", base+"tree", local)
+			assert.Equal(t, []int{4, 27, 1, 1}, []int{files, unchanged, dirs, deleted})
+			assert.Equal(t, treeOf(t, remote), treeOf(t, local))
+		})
 	}
 }

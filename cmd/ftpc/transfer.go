@@ -232,7 +232,7 @@ func (x *transfer) getResumable(ctx context.Context) error {
 	tr := x.prog.start(x.label, -1, -1, false)
 	ro.Progress = x.progress(tr)
 	pool := ftp.NewPool(x.t.addr, x.cfg, &ftp.PoolOptions{MaxOpen: 1})
-	defer pool.Close()
+	defer release(ctx, pool)
 	res, err := resume.DownloadFile(ctx, pool, x.remote, x.local, ro)
 	tr.finish(err)
 	if err != nil {
@@ -246,7 +246,7 @@ func (x *transfer) getResumable(ctx context.Context) error {
 // getSegmented downloads over --segments pooled connections.
 func (x *transfer) getSegmented(ctx context.Context) error {
 	pool := ftp.NewPool(x.t.addr, x.cfg, &ftp.PoolOptions{MaxOpen: x.s.opts.segments})
-	defer pool.Close()
+	defer release(ctx, pool)
 	ro := x.s.resumeOptions()
 	tr := x.prog.start(x.label, -1, -1, false)
 	ro.Progress = x.progress(tr)
@@ -268,7 +268,7 @@ func (x *transfer) getDirect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer release(ctx, c)
 
 	var offset int64
 	size := int64(-1) // for progress and the length check
@@ -417,7 +417,7 @@ func cmdPut(ctx context.Context, s *session, args []string) error {
 	} else {
 		c, err = ftp.Dial(ctx, t.addr, cfg)
 		if err == nil {
-			defer c.Close()
+			defer release(ctx, c)
 			err = x.putDirect(ctx, c, f, fi.Size())
 		}
 	}
@@ -465,7 +465,7 @@ func (x *transfer) putResumable(ctx context.Context) error {
 	tr := x.prog.start(x.label, x.total.Load(), -1, false)
 	ro.Progress = x.progress(tr)
 	pool := ftp.NewPool(x.t.addr, x.cfg, &ftp.PoolOptions{MaxOpen: 1})
-	defer pool.Close()
+	defer release(ctx, pool)
 	res, err := resume.UploadFile(ctx, pool, x.local, x.remote, ro)
 	tr.finish(err)
 	if err != nil {
