@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -25,12 +24,13 @@ var (
 	binaryOut  []byte
 )
 
-// goTool is the go command that builds the binary.
+// goTool is the go command that builds the binary: the one on PATH, or
+// the one of the toolchain that built the test (GOROOT, as go test sets it).
 func goTool() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
+	return filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 }
 
 // ftpcBinary returns the path of a freshly built ftpc, built with VCS

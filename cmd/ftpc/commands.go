@@ -16,9 +16,10 @@ type command struct {
 	name    string
 	args    string // the positional arguments, as in "URL [LOCAL]"
 	summary string // one line, for the overview
-	// more is another form of the command, with its summary, shown in
-	// the overview and the usage line after the first.
-	more, moreSummary string
+	// shown is the command as the overview shows it, when not
+	// "NAME ARGS"; more is another form of it, with its summary, shown
+	// in the overview and in the usage after the first.
+	shown, more, moreSummary string
 	about             string   // what it does, for its help
 	examples          []string // command lines, without "ftpc "
 	min, max          int      // positional arguments
@@ -95,7 +96,7 @@ With --reverse, make the remote directory a copy of DIR.`,
 		{name: "rm", args: "URL", min: 1, max: 1, groups: connFlags, run: cmdRemove,
 			summary: "delete a file", about: "Delete the file URL names (DELE).",
 			examples: []string{"rm ftp://alice@ftp.example.com/incoming/old.tar"}},
-		{name: "mkdir", args: "[-p] URL", min: 1, max: 1, groups: connFlags, run: cmdMakeDir,
+		{name: "mkdir", args: "URL", shown: "mkdir [-p] URL", min: 1, max: 1, groups: connFlags, run: cmdMakeDir,
 			summary:  "create a directory (-p: and its parents)",
 			about:    "Create the directory URL names (MKD); with -p, its missing parents too, and\nno error when it exists.",
 			examples: []string{"mkdir ftp://alice@ftp.example.com/incoming/2026", "mkdir -p ftp://alice@ftp.example.com/a/b/c"},

@@ -32,7 +32,11 @@ commands:
 `)
 	for _, name := range commandOrder {
 		c := commands[name]
-		writeTwoColumns(w, "  ", strings.TrimSpace(c.name+" "+c.args), c.summary, 28)
+		shown := c.shown
+		if shown == "" {
+			shown = strings.TrimSpace(c.name + " " + c.args)
+		}
+		writeTwoColumns(w, "  ", shown, c.summary, 28)
 		if c.more != "" {
 			writeTwoColumns(w, "  ", c.name+" "+c.more, c.moreSummary, 28)
 		}
@@ -53,8 +57,7 @@ commands:
 // writeCommandHelp writes the help of one command: its usage, what it
 // does, examples, and every flag it takes, its own first.
 func writeCommandHelp(w io.Writer, c *command) {
-	args := strings.TrimPrefix(c.args, "[-p] ")
-	fmt.Fprintf(w, "usage: ftpc %s [flags] %s\n", c.name, args)
+	fmt.Fprintf(w, "usage: ftpc %s [flags] %s\n", c.name, c.args)
 	if c.more != "" {
 		fmt.Fprintf(w, "       ftpc %s %s\n", c.name, strings.Replace(c.more, " ", " [flags] ", 1))
 	}

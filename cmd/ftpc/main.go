@@ -181,7 +181,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return report(stderr, flagError(name, err))
 	}
 	if len(pos) < cmd.min || len(pos) > cmd.max {
-		return report(stderr, usagef("usage: ftpc %s [flags] %s (run 'ftpc help %s')", name, strings.TrimPrefix(cmd.args, "[-p] "), name))
+		return report(stderr, usagef("usage: ftpc %s [flags] %s (run 'ftpc help %s')", name, cmd.args, name))
 	}
 	ctx, stop := watchInterrupt(baseContext(), stderr)
 	defer stop()

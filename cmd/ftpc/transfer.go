@@ -210,14 +210,12 @@ func (x *transfer) getInterrupted() error {
 		os.Remove(x.local)
 		return &interruptedError{what: fmt.Sprintf("get %s: a segmented download cannot be resumed (its ranges leave gaps): %s removed; run the command again", x.name, x.local)}
 	}
-	held := int64(0)
-	if fi, err := os.Stat(x.local); err == nil {
-		held = fi.Size()
+	resume := rerunCommand(x.s.args, "get", "--resume")
+	fi, err := os.Stat(x.local)
+	if err != nil || fi.Size() == 0 {
+		return &interruptedError{what: fmt.Sprintf("get %s: nothing of it is in %s yet", x.name, x.local), resume: resume}
 	}
-	return &interruptedError{
-		what:   fmt.Sprintf("get %s: %s are in %s", x.name, percentOf(held, total), x.local),
-		resume: rerunCommand(x.s.args, "get", "--resume"),
-	}
+	return &interruptedError{what: fmt.Sprintf("get %s: %s are in %s", x.name, percentOf(fi.Size(), total), x.local), resume: resume}
 }
 
 // getResumable downloads through resume.DownloadFile (--retries, --verify).
