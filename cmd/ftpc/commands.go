@@ -20,12 +20,12 @@ type command struct {
 	// "NAME ARGS"; more is another form of it, with its summary, shown
 	// in the overview and in the usage after the first.
 	shown, more, moreSummary string
-	about             string   // what it does, for its help
-	examples          []string // command lines, without "ftpc "
-	min, max          int      // positional arguments
-	groups            flagGroup
-	flags             func(fs *flag.FlagSet, o *options) // its own flags
-	run               func(ctx context.Context, s *session, args []string) error
+	about                    string   // what it does, for its help
+	examples                 []string // command lines, without "ftpc "
+	min, max                 int      // positional arguments
+	groups                   flagGroup
+	flags                    func(fs *flag.FlagSet, o *options) // its own flags
+	run                      func(ctx context.Context, s *session, args []string) error
 }
 
 // flagGroup names the shared sets of flags a command takes.
