@@ -59,6 +59,7 @@ func TestListFile(t *testing.T) {
 			require.NoError(t, err)
 			t.Cleanup(func() { srv.Close() })
 			writeFile(t, filepath.Join(srv.Root, "dir", "file.txt"), []byte("hello, world\n"))
+			require.NoError(t, os.Chmod(filepath.Join(srv.Root, "dir", "file.txt"), 0o644))
 			require.NoError(t, os.Chtimes(filepath.Join(srv.Root, "dir", "file.txt"), mt, mt))
 
 			r := ftpc("ls", "ftp://"+srv.Addr+"/dir/file.txt")
@@ -66,6 +67,14 @@ func TestListFile(t *testing.T) {
 			assert.Regexp(t, `^- +13 \S+ +(dir/)?file\.txt\n$`, r.stdout)
 			if mode == "MLSD" {
 				assert.Equal(t, "-           13 2024-02-29T12:34:56Z dir/file.txt\n", r.stdout)
+			}
+			r = ftpc("ls", "--json", "ftp://"+srv.Addr+"/dir/")
+			requireOK(t, r)
+			var e map[string]any
+			require.NoError(t, json.Unmarshal([]byte(r.stdout), &e))
+			assert.Equal(t, "file.txt", e["name"])
+			if mode == "LIST" {
+				assert.Equal(t, "0644", e["perm"], "the mode LIST shows")
 			}
 
 			// A missing file is still an error, not an empty listing.
