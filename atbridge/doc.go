@@ -84,6 +84,12 @@
 //	| other network error | 605 | 0 | 61 |
 //	| anything else | 601 | 0 | 61 |
 //
+// A row whose error carries a server reply beside its own cause (a refused
+// AUTH TLS, a refusal that came with a timeout) gives that reply's code as
+// <protocol_error> too, except a session closed earlier, whose reply
+// answered an earlier command: <protocol_error> is 0 only when the server
+// refused nothing.
+//
 // An *ftp.Error gives <protocol_error> its reply code and <err> by code
 // (chapters 5 and 6 of the application note; 553 shares 627 with 550, as
 // the note lists no 630; other codes give 601):
@@ -155,10 +161,15 @@
 // module's 0; "sslversion" 0-2 mean the client's floor, TLS 1.2. A change
 // of transmode, rsptimeout or data_address while a session is open takes
 // effect at once, as the note says, through a new login that returns to
-// the working directory. Listings are passed on as the server's lines when
-// the client listed with the command asked for (LIST on a server without
-// MLSD, MLSD on one with it); LIST on an MLSD server gets ls -l lines built
-// from the entries, and MLSD on a server without it gives 622.
+// the working directory. Listings are passed on as the server sent them
+// (LIST, NLST and MLSD alike). AT+QFTPMLSD on a server without MLSD (vsftpd:
+// its FEAT lists no MLST, or it refuses MLSD with 500, 502 or 504) gets
+// MLSD lines made from the parsed LIST -a, with the facts LIST gives:
+// "type=file;size=1000;modify=20140708110000;perm=adfrw; name" (type file,
+// dir or OS.unix=symlink; size for files and links; modify to the minute,
+// in UTC; perm from the owner's mode bits); lines LIST gave that could not
+// be parsed are left out. A refusal of the LIST is reported with its reply
+// code ("+QFTPMLSD: 627,550").
 //
 // Errors found before anything is sent are immediate: "+CME ERROR: 610"
 // for a parameter out of its documented range or length (Quectel; Luat

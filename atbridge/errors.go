@@ -55,12 +55,15 @@ type errorRule struct {
 	quectel int
 	luat    int
 	compute func(err error, ph phase) codes // for rows whose codes depend on the reply
+	// earlier marks the row whose error is about an earlier command: a
+	// reply it carries was not this command's, so <protocol_error> is 0.
+	earlier bool
 }
 
 // errorTable is the mapping, in order. Keep doc.go in step (a test checks).
 var errorTable = []errorRule{
 	{name: "no error", match: func(err error, _ phase) bool { return err == nil }},
-	{name: "the session was closed earlier (ftp.ErrClosed)", quectel: 606, luat: 61,
+	{name: "the session was closed earlier (ftp.ErrClosed)", quectel: 606, luat: 61, earlier: true,
 		match: func(err error, _ phase) bool { return errors.Is(err, ftp.ErrClosed) }},
 	{name: "cancelled (AT+QFTPCLOSE, AT+FTPQUIT, the port closed)", quectel: 601, luat: 86,
 		match: func(err error, _ phase) bool { return errors.Is(err, context.Canceled) }},
@@ -161,7 +164,9 @@ func classify(err error, ph phase) codes {
 			return c
 		}
 		c := codes{quectel: r.quectel, luat: r.luat}
-		if fe := replyError(err); fe != nil && r.quectel == 631 {
+		if fe := replyError(err); fe != nil && !r.earlier {
+			// A refusal inside another failure (AUTH TLS refused, a
+			// reply with a timeout) still says what the server answered.
 			c.protocol = fe.Code
 		}
 		return c

@@ -43,6 +43,10 @@ func TestClassify(t *testing.T) {
 	}{
 		{"nil", nil, phaseCommand, codes{0, 0, 0}},
 		{"closed earlier", fmt.Errorf("%w: %w", ftp.ErrClosed, os.ErrDeadlineExceeded), phaseCommand, codes{606, 0, 61}},
+		// The 421 answered an earlier command, not this one.
+		{"closed earlier by a 421", fmt.Errorf("%w: %w", ftp.ErrClosed, &ftp.Error{Command: "NOOP", Code: 421}), phaseCommand, codes{606, 0, 61}},
+		// A refusal inside another failure keeps its code.
+		{"timeout with a reply", fmt.Errorf("%w: %w", &ftp.Error{Command: "RETR x", Code: 421, Msg: "Timeout"}, os.ErrDeadlineExceeded), phaseCommand, codes{609, 421, 64}},
 		{"cancelled", fmt.Errorf("ftp: RETR x: %w", context.Canceled), phaseDownload, codes{601, 0, 86}},
 		{"AUTH refused", fmt.Errorf("%w: %w", ftp.ErrTLSRequired, &ftp.Error{Command: "AUTH TLS", Code: 534}), phaseCommand, codes{631, 534, 82}},
 		{"PBSZ refused", &ftp.Error{Command: "PBSZ 0", Code: 500}, phaseCommand, codes{631, 500, 83}},

@@ -1261,10 +1261,8 @@ func (q *quectel) listing(name, verb string) handler {
 	}
 }
 
-// listText returns a listing as the server's text would read. The client
-// parses listings into entries; the text is rebuilt from them: NLST names
-// one per line; LIST and MLSD lines as received when the client used that
-// command, otherwise formatted from the entries (see listLines).
+// listText returns a listing as the server sent it, or for MLSD on a
+// server without it, MLSD lines made from its LIST (see listingText).
 func (q *quectel) listText(ctx context.Context, verb, dir string) ([]byte, error) {
 	conn, err := q.live(ctx)
 	if err != nil {

@@ -144,7 +144,7 @@ func TestTimeoutBoundsStalledData(t *testing.T) {
 	base := "ftp://" + testUser + ":" + "s3cr%23t%20p%40ss" + "@" + srv.Addr + "/"
 	start := time.Now()
 	r := ftpc("--timeout", "1s", "get", base+"big.bin", filepath.Join(t.TempDir(), "out.bin"))
-	requireOneLineError(t, r, exitError)
+	requireOneLineError(t, r, exitNetwork)
 	assert.Less(t, time.Since(start), 8*time.Second)
 	assert.Contains(t, r.stderr, "data connection")
 	assert.NotContains(t, r.stderr, "write ")

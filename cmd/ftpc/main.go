@@ -1,17 +1,20 @@
 // Command ftpc is a small FTP client built on package ftp.
 //
-//	ftpc [flags] ls URL
-//	ftpc [flags] get [--resume] [--segments N] URL [LOCAL]
-//	ftpc [flags] put [--resume] LOCAL URL
-//	ftpc [flags] mirror [--parallel N] [--delete] [--dry-run] URL DIR
-//	ftpc [flags] mirror --reverse [--parallel N] [--delete] [--dry-run] DIR URL
-//	ftpc [flags] rm URL
-//	ftpc [flags] mkdir [-p] URL
-//	ftpc [flags] rmdir URL
-//	ftpc [flags] mv URL NEWPATH
-//	ftpc [flags] size URL
-//	ftpc [flags] mdtm URL
-//	ftpc [flags] demo
+//	ftpc ls URL
+//	ftpc get [--resume] [--segments N] URL [LOCAL]
+//	ftpc put [--resume] LOCAL URL
+//	ftpc mirror [--parallel N] [--delete] [--dry-run] URL DIR
+//	ftpc mirror --reverse [--parallel N] [--delete] [--dry-run] DIR URL
+//	ftpc rm URL
+//	ftpc mkdir [-p] URL
+//	ftpc rmdir URL
+//	ftpc mv URL NEWPATH
+//	ftpc size URL
+//	ftpc mdtm URL
+//	ftpc serve [--tls] DIR
+//	ftpc demo
+//	ftpc help [COMMAND]
+//	ftpc --version
 //
 // URLs look like ftp://[user[:password]@]host[:port]/path. The path is
 // relative to the login directory, as with curl: ftp://host/dir/file names
@@ -26,7 +29,8 @@
 // no_proxy names the host) sends every connection through a SOCKS5 or HTTP
 // CONNECT proxy. get, put and mirror draw progress bars on standard error
 // when it is a terminal; --progress prints plain lines elsewhere, and
-// --no-progress turns both off.
+// --no-progress turns both off. --json prints the results of ls, size,
+// mdtm and the summaries of get, put and mirror as JSON, one object a line.
 //
 // What the server sends is printed with its control characters escaped, as
 // ls -b prints names: listed names and link targets, reply texts in error
@@ -34,10 +38,14 @@
 // password, netrc errors never quote the file's words, and the argument of
 // ACCT is masked like that of PASS.
 //
-// Flags may come before or after the command's arguments. The exit status
-// is 0 on success, 1 on an error and 2 on a usage error; an error is reported
-// as one line on standard error (mirror prints one line per failure, then a
-// count).
+// Flags may come before or after the command's arguments; each command
+// takes the flags its help lists (ftpc help COMMAND). An error is reported
+// as one line on standard error (mirror prints one line per failure, then
+// a count), and the exit status says what kind it was (see exitCodes): 2
+// usage, 3 login refused, 4 not found, 5 permission, 6 TLS, 7 network or
+// timeout, 8 verification, 130 interrupted, 1 anything else. Ctrl-C stops
+// a transfer, keeps what it moved and prints the command that resumes it;
+// a second Ctrl-C quits at once.
 package main
 
 import (
@@ -48,15 +56,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
 	"os"
-	"os/signal"
-	"path"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -69,71 +73,6 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// Exit statuses.
-const (
-	exitOK    = 0
-	exitError = 1
-	exitUsage = 2
-)
-
-const usageText = `usage: ftpc [flags] COMMAND ARGS...
-
-commands:
-  ls URL                   list a directory
-  get [--resume] [--segments N] URL [LOCAL]
-                           download a file (LOCAL "-" is standard output);
-                           --segments N: over N connections at once
-  put [--resume] LOCAL URL upload a file (a URL ending in "/" keeps LOCAL's name)
-  mirror URL DIR           make DIR a copy of the remote directory URL
-  mirror --reverse DIR URL make the remote directory URL a copy of DIR
-                           (only what changed moves; partial copies resume;
-                           also --parallel N, --delete, --dry-run)
-  rm URL                   delete a file
-  mkdir [-p] URL           create a directory (-p: and its parents)
-  rmdir URL                remove an empty directory
-  mv URL NEWPATH           rename (NEWPATH is a server path or an ftp:// URL)
-  size URL                 print a file's size in bytes
-  mdtm URL                 print a file's modification time
-  demo [--size N]          upload, cut, resume and verify 64 MiB (or N bytes)
-                           on an embedded server
-  serve [--listen ADDR] [--user U] DIR
-                           serve DIR with the embedded server until Ctrl-C
-
-URL: ftp://[user[:password]@]host[:port]/path; the path is relative to the
-login directory, ftp://host//abs is absolute. FTP_PASSWORD supplies a
-password the URL leaves out; otherwise the netrc file ($NETRC, else
-~/.netrc) supplies the login and password for the host. ftps:// is implicit
-TLS (port 990), ftpes:// explicit TLS (AUTH TLS); certificates are verified.
-
-flags (before or after the command's arguments):
-  --active         active mode (EPRT/PORT) instead of passive
-  --debug          log the control dialogue to standard error (PASS and ACCT
-                   masked, the server's text escaped)
-  --timeout D      bound each connection attempt, each reply and each data stall (e.g. 10s)
-  --tls            explicit TLS for ftp:// URLs (as ftpes://)
-  --cacert FILE    trust the PEM certificates in FILE instead of the system roots
-  --insecure       skip certificate verification (dangerous)
-  --proxy URL      connect through a proxy: socks5://, socks5h:// or http://
-                   (CONNECT), [user:pass@]host[:port]; "" for none. Default:
-                   ftp_proxy (ftps_proxy), FTP_PROXY, all_proxy, ALL_PROXY,
-                   unless no_proxy/NO_PROXY names the host. Passive mode only.
-  --progress       get, put, mirror: progress bars on a terminal, plain lines
-                   (one a second per transfer) elsewhere; the default is bars
-                   on a terminal only
-  --no-progress    no progress output (also --progress=false)
-  --resume         get: continue a partial local file; put: a partial remote one
-  --retries N      get, put, mirror: reconnect and resume up to N times after
-                   a failure
-  --verify         get, put, mirror: compare checksums (or sizes) afterwards
-  --segments N     get: download over N connections, each fetching one range
-  --reverse        mirror: upload DIR to URL instead of downloading
-  --parallel N     mirror: files moved (and connections open) at once
-                   (default 4)
-  --delete         mirror: remove what the source does not hold
-  --dry-run        mirror: say what would be done, change nothing
-  -p               mkdir: create missing parents
-`
-
 // options holds every flag; each command registers the ones it accepts.
 type options struct {
 	active  bool
@@ -142,9 +81,13 @@ type options struct {
 	resume  bool
 	parents bool
 	size    sizeFlag // demo only
+	json    bool     // results as JSON lines
 
-	listen    string // serve: listen address
-	serveUser string // serve: the one user allowed
+	listen        string // serve: listen address
+	serveUser     string // serve: the one user allowed
+	serveTLS      bool   // serve: explicit TLS required
+	serveImplicit bool   // serve: implicit TLS
+	cert, key     string // serve: certificate and key files
 
 	retries int  // get, put: attempts after a failure
 	verify  bool // get, put: compare checksums (or sizes) afterwards
@@ -169,60 +112,12 @@ type session struct {
 	opts   options
 	stdout io.Writer
 	stderr *errWriter
+	args   []string // the command line, for the command that resumes it
 
 	netrc       []*netrcEntry
 	netrcLoaded bool
 
 	accounts []string // ACCT arguments in use, masked in errors
-}
-
-// command describes one subcommand.
-type command struct {
-	synopsis string
-	min, max int // positional arguments
-	flags    func(fs *flag.FlagSet, o *options)
-	run      func(ctx context.Context, s *session, args []string) error
-}
-
-var commands map[string]*command
-
-func init() {
-	resumeFlag := func(fs *flag.FlagSet, o *options) {
-		fs.BoolVar(&o.resume, "resume", o.resume, "resume a partial transfer")
-		fs.IntVar(&o.retries, "retries", o.retries, "reconnect and resume up to `N` times after a failure")
-		fs.BoolVar(&o.verify, "verify", o.verify, "compare checksums (HASH/XSHA256...) or sizes after the transfer")
-	}
-	commands = map[string]*command{
-		"ls": {synopsis: "ls URL", min: 1, max: 1, run: cmdList},
-		"get": {synopsis: "get [--resume] [--segments N] URL [LOCAL]", min: 1, max: 2, run: cmdGet, flags: func(fs *flag.FlagSet, o *options) {
-			resumeFlag(fs, o)
-			fs.IntVar(&o.segments, "segments", o.segments, "download over `N` connections at once")
-		}},
-		"mirror": {synopsis: "mirror [--reverse] [--parallel N] [--delete] [--dry-run] URL DIR (--reverse: DIR URL)", min: 2, max: 2, run: cmdMirror, flags: func(fs *flag.FlagSet, o *options) {
-			o.parallel = 4
-			fs.BoolVar(&o.reverse, "reverse", o.reverse, "upload DIR to URL")
-			fs.IntVar(&o.parallel, "parallel", o.parallel, "`N` files (and connections) at once")
-			fs.BoolVar(&o.delete, "delete", o.delete, "remove what the source does not hold")
-			fs.BoolVar(&o.dryRun, "dry-run", o.dryRun, "change nothing, say what would be done")
-			fs.IntVar(&o.retries, "retries", o.retries, "reconnect and resume up to `N` times after a failure")
-			fs.BoolVar(&o.verify, "verify", o.verify, "compare checksums (HASH/XSHA256...) or sizes after each transfer")
-		}},
-		"put":   {synopsis: "put [--resume] LOCAL URL", min: 2, max: 2, flags: resumeFlag, run: cmdPut},
-		"rm":    {synopsis: "rm URL", min: 1, max: 1, run: cmdRemove},
-		"mkdir": {synopsis: "mkdir [-p] URL", min: 1, max: 1, run: cmdMakeDir, flags: func(fs *flag.FlagSet, o *options) { fs.BoolVar(&o.parents, "p", o.parents, "create missing parents") }},
-		"rmdir": {synopsis: "rmdir URL", min: 1, max: 1, run: cmdRemoveDir},
-		"mv":    {synopsis: "mv URL NEWPATH", min: 2, max: 2, run: cmdRename},
-		"size":  {synopsis: "size URL", min: 1, max: 1, run: cmdSize},
-		"mdtm":  {synopsis: "mdtm URL", min: 1, max: 1, run: cmdModTime},
-		"serve": {synopsis: "serve [--listen ADDR] [--user U] DIR", min: 1, max: 1, run: cmdServe, flags: func(fs *flag.FlagSet, o *options) {
-			fs.StringVar(&o.listen, "listen", "127.0.0.1:2121", "`address` to listen on")
-			fs.StringVar(&o.serveUser, "user", "", "the only user allowed (password from FTP_PASSWORD); empty allows any")
-		}},
-		"demo": {synopsis: "demo [--size N]", min: 0, max: 0, run: cmdDemo, flags: func(fs *flag.FlagSet, o *options) {
-			o.size = demoSize
-			fs.Var(&o.size, "size", "bytes to transfer (suffixes K, M, G: binary)")
-		}},
-	}
 }
 
 // usageError is a mistake in the command line: exit status 2.
@@ -234,73 +129,83 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-// globalFlags registers the flags every command accepts, keeping the values
-// already parsed.
-func globalFlags(fs *flag.FlagSet, o *options) {
-	fs.BoolVar(&o.active, "active", o.active, "active mode (EPRT/PORT)")
-	fs.BoolVar(&o.debug, "debug", o.debug, "log the control dialogue to standard error")
-	fs.DurationVar(&o.timeout, "timeout", o.timeout, "bound on each connection attempt, each reply, and each stall of a data connection")
-	fs.BoolVar(&o.tls, "tls", o.tls, "explicit TLS (AUTH TLS) for ftp:// URLs")
-	fs.StringVar(&o.cacert, "cacert", o.cacert, "PEM `file` of certificates to trust instead of the system roots")
-	fs.BoolVar(&o.insecure, "insecure", o.insecure, "do not verify the server's certificate (dangerous)")
-	fs.Var(&o.proxy, "proxy", "proxy `URL`: socks5://, socks5h:// or http://; \"\" for none")
-	fs.Var(&progressFlag{mode: &o.progress}, "progress", "show progress (bars on a terminal, lines elsewhere)")
-	fs.Var(&progressFlag{mode: &o.progress, neg: true}, "no-progress", "show no progress")
-}
-
 // run is the whole command: it parses args, runs the command and returns
 // the exit status, writing results to stdout and errors to stderr.
 func run(args []string, stdout, stderr io.Writer) int {
-	var opts options
+	// The flags before the command are the command's too: they are
+	// parsed here only to find where the command starts.
 	top := flag.NewFlagSet("ftpc", flag.ContinueOnError)
 	top.SetOutput(io.Discard)
-	globalFlags(top, &opts)
-	top.BoolVar(&opts.resume, "resume", false, "resume a partial transfer (get, put)")
+	allFlags(top)
+	version := top.Bool("version", false, "print the version")
 	if err := top.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, usageText)
+			writeOverview(stdout)
 			return exitOK
 		}
 		return report(stderr, usagef("%v (run 'ftpc help')", err))
 	}
 	rest := top.Args()
+	leading := args[:len(args)-len(rest)]
+	if *version {
+		if len(rest) > 0 {
+			return report(stderr, usagef("--version takes no command"))
+		}
+		if err := writeVersion(stdout, top.Lookup("json").Value.String() == "true"); err != nil {
+			return report(stderr, err)
+		}
+		return exitOK
+	}
 	if len(rest) == 0 {
 		return report(stderr, usagef("no command given (run 'ftpc help')"))
 	}
 	name := rest[0]
 	if name == "help" {
-		fmt.Fprint(stdout, usageText)
-		return exitOK
+		return report(stderr, cmdHelp(stdout, rest[1:]))
 	}
 	cmd, ok := commands[name]
 	if !ok {
 		return report(stderr, usagef("unknown command %q (run 'ftpc help')", name))
 	}
-	fs := flag.NewFlagSet("ftpc "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	globalFlags(fs, &opts)
-	if cmd.flags != nil {
-		cmd.flags(fs, &opts)
+	var opts options
+	fs := cmd.flagSet(&opts)
+	if n := len(leading); n > 0 && leading[n-1] == "--" {
+		leading = leading[:n-1]
 	}
-	pos, err := parseInterspersed(fs, rest[1:])
+	pos, err := parseInterspersed(fs, append(append([]string(nil), leading...), rest[1:]...))
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stdout, "usage: ftpc %s\n", cmd.synopsis)
+			writeCommandHelp(stdout, cmd)
 			return exitOK
 		}
-		return report(stderr, usagef("%s: %v (usage: ftpc %s)", name, err, cmd.synopsis))
-	}
-	if opts.resume && name != "get" && name != "put" {
-		return report(stderr, usagef("--resume applies only to get and put"))
+		return report(stderr, flagError(name, err))
 	}
 	if len(pos) < cmd.min || len(pos) > cmd.max {
-		return report(stderr, usagef("usage: ftpc %s", cmd.synopsis))
+		return report(stderr, usagef("usage: ftpc %s [flags] %s (run 'ftpc help %s')", name, cmd.args, name))
 	}
-	ctx, stop := signal.NotifyContext(baseContext(), os.Interrupt)
+	ctx, stop := watchInterrupt(baseContext(), stderr)
 	defer stop()
-	s := &session{opts: opts, stdout: stdout, stderr: &errWriter{raw: stderr}}
+	s := &session{opts: opts, stdout: stdout, stderr: &errWriter{raw: stderr}, args: args}
 	err = cmd.run(ctx, s, pos)
+	var ie *interruptedError
+	if err != nil && interrupted(ctx) && !errors.As(err, &ie) {
+		err = &interruptedError{what: name}
+	}
 	return report(stderr, err, s.accounts...)
+}
+
+// flagError rewords the flag package's complaint about a flag that
+// another command takes.
+func flagError(name string, err error) error {
+	const undefined = "flag provided but not defined: "
+	if msg := err.Error(); strings.HasPrefix(msg, undefined) {
+		flagName := strings.TrimLeft(strings.TrimPrefix(msg, undefined), "-")
+		if takesFlag(flagName) {
+			return usagef("%s: --%s does not apply to %s (run 'ftpc help %s')", name, flagName, name, name)
+		}
+		return usagef("%s: unknown flag --%s (run 'ftpc help %s')", name, flagName, name)
+	}
+	return usagef("%s: %v (run 'ftpc help %s')", name, err, name)
 }
 
 // baseContext is the parent of every command's context; tests end a
@@ -327,26 +232,34 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// report prints err as one line and returns the exit status. The errors
-// of a *multiError take a line each, and a count follows. Each line is
-// made safe to print: the accounts given are masked, the passwords of the
-// URLs it quotes are hidden, and control characters (from a server's reply
-// text, a listed name) are escaped.
+// report prints err and returns the exit status (exitCode). An error is
+// one line; the errors of a *multiError take a line each, and a count
+// follows; an interruption says how to resume. A login refused for want
+// of TLS gets a hint. Each line is made safe to print: the accounts given
+// are masked, the passwords of the URLs it quotes are hidden, and control
+// characters (from a server's reply text, a listed name) are escaped.
 func report(stderr io.Writer, err error, accounts ...string) int {
 	if err == nil {
 		return exitOK
 	}
+	var lines []string
+	var ie *interruptedError
 	if me, ok := err.(*multiError); ok {
-		for _, e := range me.errs {
-			fmt.Fprintf(stderr, "ftpc: %s\n", safeLine(e.Error(), accounts))
+		for i, e := range me.errs {
+			me.errs[i] = withTLSHint(e)
+			lines = append(lines, me.errs[i].Error())
 		}
+		lines = append(lines, err.Error())
+	} else if errors.As(err, &ie) {
+		lines = ie.lines()
+	} else {
+		err = withTLSHint(err)
+		lines = []string{err.Error()}
 	}
-	fmt.Fprintf(stderr, "ftpc: %s\n", safeLine(err.Error(), accounts))
-	var ue *usageError
-	if errors.As(err, &ue) {
-		return exitUsage
+	for _, l := range lines {
+		fmt.Fprintf(stderr, "ftpc: %s\n", safeLine(l, accounts))
 	}
-	return exitError
+	return exitCode(err)
 }
 
 // safeLine is an error message as report prints it: accounts masked, URLs
@@ -516,28 +429,6 @@ func (s *session) config(t *target) (*ftp.Config, error) {
 	return cfg, nil
 }
 
-// resumable runs one of the library's resumable transfers with a progress
-// display, and says how the result was verified when --verify asked.
-func (s *session) resumable(prog *progress, label string, size int64, remote string, run func(*resume.Options) (*resume.Result, error)) error {
-	ro := s.resumeOptions()
-	tr := prog.start(label, size, -1, false)
-	ro.Progress = tr.callback()
-	res, err := run(ro)
-	tr.finish(err)
-	if err == nil && s.opts.verify {
-		fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", escapeText(remote), res.Size, escapeText(verifiedBy(res)))
-	}
-	return err
-}
-
-// verifiedBy says what proved a transfer's result.
-func verifiedBy(res *resume.Result) string {
-	if res.Verified == "" {
-		return "nothing: the server reports no size and no checksum"
-	}
-	return res.Verified
-}
-
 // resumeOptions turns --resume, --retries and --verify into the options of
 // the library's resumable transfers. Uploads keep their resume records in
 // the user's cache directory, so that a later --resume continues a remote
@@ -587,354 +478,6 @@ func dirPath(p string) string {
 	return p
 }
 
-func cmdList(ctx context.Context, s *session, args []string) error {
-	t, c, err := s.connect(ctx, args[0])
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	entries, err := c.List(ctx, t.path)
-	// Names that are not one path element are refused by the library
-	// (nothing may build a path of them), but showing them, escaped, is
-	// what a listing is for.
-	shown, err := takeUnsafe(err)
-	printEntries(s.stdout, append(entries, shown...))
-	var le *ftp.ListError
-	if errors.As(err, &le) {
-		for _, line := range le.Lines {
-			fmt.Fprintf(s.stderr, "ftpc: listing line not understood: %q\n", escapeText(line))
-		}
-		if le.Count > len(le.Lines) {
-			fmt.Fprintf(s.stderr, "ftpc: %d more listing lines not understood\n", le.Count-len(le.Lines))
-		}
-	}
-	return err
-}
-
-// takeUnsafe takes the *UnsafeNameErrors out of a listing's error and
-// returns their entries, with what else the error held.
-func takeUnsafe(err error) ([]*ftp.Entry, error) {
-	var entries []*ftp.Entry
-	var rest []error
-	var walk func(error)
-	walk = func(err error) {
-		var ue *ftp.UnsafeNameError
-		switch e := err.(type) {
-		case nil:
-		case interface{ Unwrap() []error }:
-			for _, inner := range e.Unwrap() {
-				walk(inner)
-			}
-		default:
-			if errors.As(err, &ue) && ue.Entry != nil {
-				entries = append(entries, ue.Entry)
-				return
-			}
-			rest = append(rest, err)
-		}
-	}
-	walk(err)
-	return entries, errors.Join(rest...)
-}
-
-// printEntries writes one line per entry, sorted by name: type, size, time
-// and name. Names and link targets are printed as ls -b prints them, with
-// control characters escaped (escapeName): a name is the server's to
-// choose, and must not drive the terminal.
-func printEntries(w io.Writer, entries []*ftp.Entry) {
-	sort.SliceStable(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
-	for _, e := range entries {
-		size := "-"
-		if e.Size >= 0 {
-			size = strconv.FormatInt(e.Size, 10)
-		}
-		mod := "-"
-		if !e.ModTime.IsZero() {
-			mod = e.ModTime.UTC().Format(time.RFC3339)
-		}
-		name := escapeName(e.Name)
-		if e.Type == ftp.EntryLink && e.Target != "" {
-			name += " -> " + escapeName(e.Target)
-		}
-		fmt.Fprintf(w, "%c %12s %-20s %s\n", typeChar(e.Type), size, mod, name)
-	}
-}
-
-func typeChar(t ftp.EntryType) byte {
-	switch t {
-	case ftp.EntryDir:
-		return 'd'
-	case ftp.EntryFile:
-		return '-'
-	case ftp.EntryLink:
-		return 'l'
-	}
-	return '?'
-}
-
-func cmdGet(ctx context.Context, s *session, args []string) error {
-	t, err := parseURL(args[0])
-	if err != nil {
-		return err
-	}
-	remote, err := needPath(t, "file")
-	if err != nil {
-		return err
-	}
-	if strings.HasSuffix(remote, "/") {
-		return usagef("get: %q names a directory", remote)
-	}
-	local := path.Base(remote)
-	if len(args) > 1 {
-		local = args[1]
-	}
-	if local == "-" && s.opts.resume {
-		return usagef("get: --resume needs a local file, not standard output")
-	}
-	switch {
-	case s.opts.segments < 0:
-		return usagef("get: --segments must be at least 1")
-	case s.opts.segments > 0 && local == "-":
-		return usagef("get: --segments needs a local file, not standard output")
-	case s.opts.segments > 0 && s.opts.resume:
-		return usagef("get: --segments and --resume do not mix: a segmented download starts afresh")
-	}
-	cfg, err := s.config(t)
-	if err != nil {
-		return err
-	}
-	prog := newProgress(s.opts.progress, s.stderr)
-	defer prog.wait()
-	label := "get " + escapeText(path.Base(remote))
-	if s.opts.segments > 0 {
-		return s.getSegmented(ctx, t, cfg, remote, local, prog.start(label, -1, -1, false))
-	}
-	if local != "-" && (s.opts.retries > 0 || s.opts.verify) {
-		return s.resumable(prog, label, -1, remote, func(ro *resume.Options) (*resume.Result, error) {
-			pool := ftp.NewPool(t.addr, cfg, &ftp.PoolOptions{MaxOpen: 1})
-			defer pool.Close()
-			return resume.DownloadFile(ctx, pool, remote, local, ro)
-		})
-	}
-	c, err := ftp.Dial(ctx, t.addr, cfg)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-
-	var offset int64
-	size := int64(-1) // for progress and the length check
-	if s.opts.resume {
-		fi, err := os.Stat(local)
-		switch {
-		case err == nil:
-			offset = fi.Size()
-		case !errors.Is(err, fs.ErrNotExist):
-			return err
-		}
-		if offset > 0 {
-			n, err := c.Size(ctx, remote)
-			var fe *ftp.Error
-			switch {
-			case err == nil && offset == n:
-				return nil // already complete
-			case err == nil && offset > n:
-				return fmt.Errorf("get --resume: %s holds %d bytes, more than the %d of %s", local, offset, n, remote)
-			case err == nil:
-				size = n
-			case !errors.As(err, &fe):
-				return err
-			}
-			// A refused SIZE is not fatal: REST and RETR have the last word.
-		}
-	}
-	if size < 0 && offset == 0 {
-		// The size the download must reach: a short or overlong stream
-		// is an error even when the server says 226. A server without
-		// SIZE may still announce it in its 150 reply, which the Reader
-		// checks too.
-		if n, err := c.Size(ctx, remote); err == nil {
-			size = n
-		}
-	}
-
-	// The download starts before the local file is touched, so a missing
-	// remote file leaves the local one alone.
-	r, err := c.RetrieveFrom(ctx, remote, offset)
-	if err != nil {
-		return err
-	}
-	if size >= offset {
-		r.ExpectSize(size - offset)
-	}
-	tr := prog.start(label, size, offset, false)
-	if tr != nil {
-		r.SetProgress(func(_ string, done, _ int64) { tr.update(done, -1) }) // keeps splice
-	}
-	if local == "-" {
-		_, err = io.Copy(s.stdout, r)
-		err = firstErr(err, r.Close())
-		tr.finish(err)
-		return err
-	}
-	flags := os.O_WRONLY | os.O_CREATE
-	if !s.opts.resume {
-		flags |= os.O_TRUNC
-	}
-	// No O_APPEND: an append-mode file would keep io.Copy from splicing.
-	f, err := os.OpenFile(local, flags, 0o644)
-	if err != nil {
-		r.Close()
-		tr.finish(err)
-		return err
-	}
-	if s.opts.resume {
-		end, err := f.Seek(0, io.SeekEnd)
-		if err == nil && end != offset {
-			err = fmt.Errorf("get --resume: %s changed size (%d, then %d bytes)", local, offset, end)
-		}
-		if err != nil {
-			r.Close()
-			f.Close()
-			tr.finish(err)
-			return err
-		}
-	}
-	_, err = io.Copy(f, r) // Reader.WriteTo → (*os.File).ReadFrom: splice
-	err = firstErr(err, r.Close(), f.Close())
-	tr.finish(err)
-	return err
-}
-
-// getSegmented downloads remote into local over --segments pooled
-// connections.
-func (s *session) getSegmented(ctx context.Context, t *target, cfg *ftp.Config, remote, local string, tr *tracker) error {
-	pool := ftp.NewPool(t.addr, cfg, &ftp.PoolOptions{MaxOpen: s.opts.segments})
-	defer pool.Close()
-	ro := s.resumeOptions()
-	ro.Progress = tr.callback()
-	res, err := resume.DownloadSegmented(ctx, pool, remote, local, s.opts.segments, ro)
-	tr.finish(err)
-	s.debugPool(pool)
-	if err == nil && s.opts.verify {
-		fmt.Fprintf(s.stdout, "%s: %d bytes, verified by %s\n", escapeText(remote), res.Size, escapeText(verifiedBy(res)))
-	}
-	return err
-}
-
-// debugPool reports, with --debug, how a pool's connections were used.
-func (s *session) debugPool(p *ftp.Pool) {
-	if !s.opts.debug {
-		return
-	}
-	st := p.Stats()
-	fmt.Fprintf(s.stderr, "ftpc: pool: %d connections dialled, %d reuses, %d discarded, at most %d open at once\n",
-		st.Dials, st.Reused, st.Discarded, st.MaxOpenSeen)
-}
-
-func cmdPut(ctx context.Context, s *session, args []string) error {
-	local := args[0]
-	if local == "-" {
-		return usagef("put: reading standard input is not supported; name a file")
-	}
-	t, err := parseURL(args[1])
-	if err != nil {
-		return err
-	}
-	remote := t.path
-	if remote == "" || strings.HasSuffix(remote, "/") {
-		remote += filepath.Base(local)
-	}
-	f, err := os.Open(local)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("put: %s is not a regular file", local)
-	}
-	cfg, err := s.config(t)
-	if err != nil {
-		return err
-	}
-	prog := newProgress(s.opts.progress, s.stderr)
-	defer prog.wait()
-	label := "put " + escapeText(path.Base(remote))
-	if s.opts.retries > 0 || s.opts.verify {
-		return s.resumable(prog, label, fi.Size(), remote, func(ro *resume.Options) (*resume.Result, error) {
-			pool := ftp.NewPool(t.addr, cfg, &ftp.PoolOptions{MaxOpen: 1})
-			defer pool.Close()
-			return resume.UploadFile(ctx, pool, local, remote, ro)
-		})
-	}
-	c, err := ftp.Dial(ctx, t.addr, cfg)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-
-	if !s.opts.resume {
-		tr := prog.start(label, fi.Size(), 0, false)
-		w, err := c.Store(ctx, remote)
-		if err == nil {
-			_, err = sendFile(w, f, 0, tr)
-		}
-		tr.finish(err)
-		return err
-	}
-	held, err := c.Size(ctx, remote)
-	if errors.Is(err, fs.ErrNotExist) {
-		held, err = 0, nil
-	}
-	if err != nil {
-		return err
-	}
-	switch {
-	case held == fi.Size():
-		return nil // already complete
-	case held > fi.Size():
-		return fmt.Errorf("put --resume: %s holds %d bytes, more than the %d of %s", remote, held, fi.Size(), local)
-	}
-	if _, err := f.Seek(held, io.SeekStart); err != nil {
-		return err
-	}
-	tr := prog.start(label, fi.Size(), held, false)
-	var n int64
-	w, err := c.StoreFrom(ctx, remote, held)
-	if err == nil {
-		n, err = sendFile(w, f, held, tr)
-	}
-	var fe *ftp.Error
-	if err != nil && held > 0 && n == 0 && errors.As(err, &fe) && fe.Code/100 == 5 {
-		// REST+STOR refused: APPE reaches the same end on most servers.
-		if _, serr := f.Seek(held, io.SeekStart); serr != nil {
-			tr.finish(serr)
-			return serr
-		}
-		w, err = c.Append(ctx, remote)
-		if err == nil {
-			_, err = sendFile(w, f, held, tr)
-		}
-	}
-	tr.finish(err)
-	return err
-}
-
-// sendFile sends the rest of f through w (Writer.Send: the upload is
-// aborted when reading f fails, and closed, reading the server's verdict,
-// otherwise), reporting progress from base, which keeps the Writer's
-// sendfile path (in 1 MiB steps).
-func sendFile(w *ftp.Writer, f *os.File, base int64, tr *tracker) (int64, error) {
-	if tr != nil {
-		w.SetProgress(func(_ string, done, _ int64) { tr.update(done, -1) })
-	}
-	return w.Send(f)
-}
-
 func cmdRemove(ctx context.Context, s *session, args []string) error {
 	return withPath(ctx, s, args[0], "file", func(c *ftp.Conn, p string) error {
 		return c.Delete(ctx, p)
@@ -982,26 +525,6 @@ func cmdRename(ctx context.Context, s *session, args []string) error {
 	})
 }
 
-func cmdSize(ctx context.Context, s *session, args []string) error {
-	return withPath(ctx, s, args[0], "file", func(c *ftp.Conn, p string) error {
-		n, err := c.Size(ctx, p)
-		if err == nil {
-			fmt.Fprintln(s.stdout, n)
-		}
-		return err
-	})
-}
-
-func cmdModTime(ctx context.Context, s *session, args []string) error {
-	return withPath(ctx, s, args[0], "file", func(c *ftp.Conn, p string) error {
-		mt, err := c.ModTime(ctx, p)
-		if err == nil {
-			fmt.Fprintln(s.stdout, mt.UTC().Format(time.RFC3339))
-		}
-		return err
-	})
-}
-
 // withPath parses rawURL, which must name something, logs in and runs fn.
 func withPath(ctx context.Context, s *session, rawURL, what string, fn func(c *ftp.Conn, p string) error) error {
 	t, err := parseURL(rawURL)
@@ -1020,7 +543,7 @@ func withPath(ctx context.Context, s *session, rawURL, what string, fn func(c *f
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer release(ctx, c)
 	return fn(c, p)
 }
 

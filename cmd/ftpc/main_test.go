@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -169,16 +171,86 @@ func TestHelp(t *testing.T) {
 		assert.Contains(t, r.stdout, "usage: ftpc")
 		assert.Contains(t, r.stdout, "mkdir [-p] URL")
 		for _, want := range []string{"mirror URL DIR", "mirror --reverse DIR URL", "--segments N", "--parallel N",
-			"--delete", "--dry-run", "--proxy URL", "--progress", "--no-progress", "NETRC"} {
+			"--delete", "--dry-run", "--proxy URL", "--progress", "--no-progress", "--json", "NETRC",
+			"ftpc help COMMAND", "ftpc --version", "serve DIR"} {
 			assert.Contains(t, r.stdout, want)
 		}
+		for _, name := range commandOrder {
+			assert.Regexp(t, `(?m)^  `+name+`\b`, r.stdout)
+		}
+		for _, e := range exitCodes {
+			assert.Regexp(t, fmt.Sprintf(`(?m)^  %d +\S`, e.code), r.stdout)
+		}
 	}
-	r := ftpc("get", "-h")
-	require.Equal(t, 0, r.code)
-	assert.Equal(t, "usage: ftpc get [--resume] [--segments N] URL [LOCAL]\n", r.stdout)
-	r = ftpc("mirror", "--help")
-	require.Equal(t, 0, r.code)
-	assert.Equal(t, "usage: ftpc mirror [--reverse] [--parallel N] [--delete] [--dry-run] URL DIR (--reverse: DIR URL)\n", r.stdout)
+}
+
+// TestCommandHelp: each command's help, through "ftpc help CMD", "ftpc CMD
+// --help" and "ftpc CMD -h", lists every flag the command takes (its own,
+// and the connection, progress and output flags that apply), one or two
+// examples and the exit statuses.
+func TestCommandHelp(t *testing.T) {
+	for _, name := range commandOrder {
+		t.Run(name, func(t *testing.T) {
+			r := ftpc("help", name)
+			require.Equal(t, 0, r.code, r.stderr)
+			help := r.stdout
+			for _, args := range [][]string{{name, "--help"}, {name, "-h"}, {name, "ftp://h/x", "--help"}} {
+				r := ftpc(args...)
+				require.Equal(t, 0, r.code, r.stderr)
+				require.Equal(t, help, r.stdout, "%v", args)
+			}
+			assert.True(t, strings.HasPrefix(help, "usage: ftpc "+name+" [flags]"), help)
+			var o options
+			n := 0
+			commands[name].flagSet(&o).VisitAll(func(f *flag.Flag) {
+				dash := "--"
+				if len(f.Name) == 1 {
+					dash = "-"
+				}
+				assert.Regexp(t, `(?m)^  `+dash+regexp.QuoteMeta(f.Name)+`( [A-Z]+)? `, help)
+				n++
+			})
+			require.NotZero(t, n)
+			examples := regexp.MustCompile(`(?m)^  ftpc `+name+`\b`).FindAllString(help, -1)
+			assert.True(t, len(examples) == 1 || len(examples) == 2, "%d examples", len(examples))
+			assert.Contains(t, help, "exit status:")
+			if commands[name].groups&connFlags != 0 {
+				for _, f := range []string{"--tls", "--cacert FILE", "--insecure", "--active", "--debug", "--timeout DURATION", "--proxy URL"} {
+					assert.Contains(t, help, "  "+f+" ")
+				}
+			}
+		})
+	}
+	help := ftpc("help", "get").stdout
+	for _, f := range []string{"--resume", "--retries N", "--verify", "--segments N", "--progress", "--no-progress", "--json"} {
+		assert.Contains(t, help, "  "+f+" ")
+	}
+	assert.NotContains(t, help, "--parallel")
+	help = ftpc("help", "serve").stdout
+	for _, f := range []string{"--tls", "--implicit", "--cert FILE", "--key FILE", "--listen ADDRESS", "--user USER"} {
+		assert.Contains(t, help, "  "+f+" ")
+	}
+	requireOneLineError(t, ftpc("help", "frobnicate"), exitUsage)
+	requireOneLineError(t, ftpc("help", "get", "put"), exitUsage)
+}
+
+// TestFlagsThatDoNotApply: a command refuses the flags of others, before
+// or after it, and says so.
+func TestFlagsThatDoNotApply(t *testing.T) {
+	for _, args := range [][]string{
+		{"ls", "--segments", "2", "ftp://h/"},
+		{"--segments", "2", "ls", "ftp://h/"},
+		{"size", "--progress", "ftp://h/f"},
+		{"rm", "--json", "ftp://h/f"},
+		{"--implicit", "get", "ftp://h/f"},
+	} {
+		r := ftpc(args...)
+		requireOneLineError(t, r, exitUsage)
+		assert.Contains(t, r.stderr, "does not apply to", "%v", args)
+	}
+	r := ftpc("ls", "--frobnicate", "ftp://h/")
+	requireOneLineError(t, r, exitUsage)
+	assert.Contains(t, r.stderr, "unknown flag --frobnicate")
 }
 
 func TestBadSchemeIsUsageError(t *testing.T) {
@@ -225,7 +297,7 @@ func TestTLSURLs(t *testing.T) {
 	requireOK(t, ftpc("size", "--tls", "--cacert", caFile, "ftp://"+auth+explicit.Addr+"/x.bin"))
 	// Without the CA the certificate is refused; --insecure accepts it.
 	r := ftpc("size", "ftpes://"+auth+explicit.Addr+"/x.bin")
-	requireOneLineError(t, r, 1)
+	requireOneLineError(t, r, exitTLS)
 	assert.Contains(t, r.stderr, "certificate")
 	requireOK(t, ftpc("size", "--insecure", "ftpes://"+auth+explicit.Addr+"/x.bin"))
 }
@@ -344,15 +416,19 @@ func TestGetResume(t *testing.T) {
 	partial := bytes.Repeat([]byte{'L'}, have)
 	writeFile(t, local, partial)
 
-	// Flags may follow the arguments.
-	requireOK(t, ftpc("get", base+"big.bin", local, "--resume"))
+	// Flags may follow the arguments. Where it resumed is said.
+	r := ftpc("get", base+"big.bin", local, "--resume")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, "ftpc: get big.bin: resuming at 700001 bytes (33%)\n", r.stderr)
 	got := readFile(t, local)
 	require.Len(t, got, len(data))
 	assert.Equal(t, partial, got[:have])
 	assert.True(t, bytes.Equal(data[have:], got[have:]), "the rest differs")
 
 	// Complete already: nothing to do, nothing changed.
-	requireOK(t, ftpc("--resume", "get", base+"big.bin", local))
+	r = ftpc("--resume", "get", base+"big.bin", local)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, "ftpc: get big.bin: already complete (2097275 bytes)\n", r.stderr)
 	assert.Equal(t, got, readFile(t, local))
 
 	// No local file: --resume downloads everything.
@@ -362,7 +438,7 @@ func TestGetResume(t *testing.T) {
 
 	// A local file longer than the remote one is an error.
 	writeFile(t, fresh, append(data, 'x'))
-	r := ftpc("get", "--resume", base+"big.bin", fresh)
+	r = ftpc("get", "--resume", base+"big.bin", fresh)
 	requireOneLineError(t, r, exitError)
 	assert.Contains(t, r.stderr, "more than")
 }
@@ -378,14 +454,18 @@ func TestPutResume(t *testing.T) {
 	prefix := bytes.Repeat([]byte{'R'}, held)
 	writeFile(t, remote, prefix)
 
-	requireOK(t, ftpc("put", "--resume", local, base+"up.bin"))
+	r := ftpc("put", "--resume", local, base+"up.bin")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, "ftpc: put up.bin: resuming at 999999 bytes (47%)\n", r.stderr)
 	got := readFile(t, remote)
 	require.Len(t, got, len(data))
 	assert.Equal(t, prefix, got[:held])
 	assert.True(t, bytes.Equal(data[held:], got[held:]), "the rest differs")
 
 	// Already complete.
-	requireOK(t, ftpc("put", local, base+"up.bin", "--resume"))
+	r = ftpc("put", local, base+"up.bin", "--resume")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "already complete")
 	assert.Equal(t, got, readFile(t, remote))
 
 	// No remote file: a whole upload.
@@ -394,7 +474,7 @@ func TestPutResume(t *testing.T) {
 
 	// A remote file longer than the local one is an error.
 	writeFile(t, remote, append(data, 'x'))
-	r := ftpc("put", "--resume", local, base+"up.bin")
+	r = ftpc("put", "--resume", local, base+"up.bin")
 	requireOneLineError(t, r, exitError)
 	assert.Contains(t, r.stderr, "more than")
 }
@@ -408,7 +488,9 @@ func TestPutResumeFallsBackToAppend(t *testing.T) {
 	const held = 120000
 
 	addr, got := restlessServer(t, held)
-	requireOK(t, ftpc("put", "--resume", local, "ftp://"+addr+"/f.bin"))
+	r := ftpc("put", "--resume", local, "ftp://"+addr+"/f.bin")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, "ftpc: put f.bin: resuming at 120000 bytes (40%)\n", r.stderr)
 	select {
 	case b := <-got:
 		assert.True(t, bytes.Equal(data[held:], b), "APPE received %d bytes", len(b))
@@ -486,14 +568,14 @@ func TestMissingFile(t *testing.T) {
 	local := filepath.Join(dir, "nothing.bin")
 
 	r := ftpc("get", base+"nothing.bin", local)
-	requireOneLineError(t, r, exitError)
+	requireOneLineError(t, r, exitNotFound)
 	assert.Contains(t, r.stderr, "550")
 	assert.Contains(t, r.stderr, "RETR nothing.bin")
 	assert.NoFileExists(t, local, "a failed download must not create the local file")
 
 	for _, cmd := range []string{"size", "mdtm", "rm"} {
 		r := ftpc(cmd, base+"nothing.bin")
-		requireOneLineError(t, r, exitError)
+		requireOneLineError(t, r, exitNotFound)
 		assert.Contains(t, r.stderr, "550", cmd)
 	}
 }
@@ -501,7 +583,7 @@ func TestMissingFile(t *testing.T) {
 func TestWrongPassword(t *testing.T) {
 	srv, _ := startServer(t)
 	r := ftpc("ls", "ftp://"+testUser+":wrong@"+srv.Addr+"/")
-	requireOneLineError(t, r, exitError)
+	requireOneLineError(t, r, exitLogin)
 	assert.Contains(t, r.stderr, "530")
 	assert.NotContains(t, r.stderr, "wrong")
 }
@@ -513,7 +595,7 @@ func TestFTPPasswordEnv(t *testing.T) {
 
 	t.Setenv("FTP_PASSWORD", "not it")
 	r := ftpc("ls", url)
-	requireOneLineError(t, r, exitError)
+	requireOneLineError(t, r, exitLogin)
 	assert.Contains(t, r.stderr, "530")
 
 	t.Setenv("FTP_PASSWORD", testPassword)
@@ -561,8 +643,8 @@ func TestMakeDirAndRemoveDir(t *testing.T) {
 	assert.DirExists(t, filepath.Join(srv.Root, "one"))
 
 	// Without -p a missing parent is an error, and an existing directory too.
-	requireOneLineError(t, ftpc("mkdir", base+"x/y/z"), exitError)
-	requireOneLineError(t, ftpc("mkdir", base+"one"), exitError)
+	requireOneLineError(t, ftpc("mkdir", base+"x/y/z"), exitNotFound) // "no such file or directory"
+	requireOneLineError(t, ftpc("mkdir", base+"one"), exitError)      // "file exists"
 
 	requireOK(t, ftpc("mkdir", "-p", base+"x/y/z/"))
 	assert.DirExists(t, filepath.Join(srv.Root, "x", "y", "z"))
@@ -593,7 +675,7 @@ func TestRename(t *testing.T) {
 	requireOneLineError(t, r, exitUsage)
 
 	r = ftpc("mv", base+"missing", "x")
-	requireOneLineError(t, r, exitError)
+	requireOneLineError(t, r, exitNotFound)
 	assert.Contains(t, r.stderr, "RNFR")
 }
 
@@ -619,7 +701,7 @@ func TestConnectionRefused(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	r := ftpc("--timeout", "5s", "ls", "ftp://"+addr+"/")
-	requireOneLineError(t, r, exitError)
+	requireOneLineError(t, r, exitNetwork)
 	assert.Contains(t, r.stderr, "dial")
 }
 
@@ -755,11 +837,11 @@ func TestGetWrongLength(t *testing.T) {
 	dir := t.TempDir()
 
 	r := ftpc("get", base+"short.bin", filepath.Join(dir, "short.bin"))
-	requireOneLineError(t, r, 1)
+	requireOneLineError(t, r, exitVerify)
 	assert.Contains(t, r.stderr, "received 3000 of the 10000 bytes")
 
 	r = ftpc("get", base+"long.bin", filepath.Join(dir, "long.bin"))
-	requireOneLineError(t, r, 1)
+	requireOneLineError(t, r, exitVerify)
 	assert.Contains(t, r.stderr, "more than the 5 bytes")
 	assert.Equal(t, long[:5], readFile(t, filepath.Join(dir, "long.bin")), "nothing past the size is written")
 }

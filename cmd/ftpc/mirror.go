@@ -36,20 +36,30 @@ func cmdMirror(ctx context.Context, s *session, args []string) error {
 	remoteDir := dirPath(t.path)
 
 	pool := ftp.NewPool(t.addr, cfg, &ftp.PoolOptions{MaxOpen: s.opts.parallel})
-	defer pool.Close()
+	defer release(ctx, pool)
+	opts := &mirror.Options{
+		Parallel: s.opts.parallel,
+		Delete:   s.opts.delete,
+		DryRun:   s.opts.dryRun,
+		Resume:   s.resumeOptions(),
+	}
+	if s.opts.dryRun {
+		// Each change first, then the library's counts. A plan that fails
+		// (the source is not there) is the mirror's error too.
+		pl := &planner{pool: pool, up: s.opts.reverse, remoteDir: remoteDir, localDir: dir, opts: opts}
+		if plan, err := pl.plan(ctx); err == nil {
+			if err := writePlan(s.stdout, plan, s.opts.json); err != nil {
+				return err
+			}
+		}
+	}
 	prog := newProgress(s.opts.progress, s.stderr)
 	op := "get"
 	if s.opts.reverse {
 		op = "put"
 	}
 	mp := newMirrorProgress(prog, op)
-	opts := &mirror.Options{
-		Parallel: s.opts.parallel,
-		Delete:   s.opts.delete,
-		DryRun:   s.opts.dryRun,
-		Resume:   s.resumeOptions(),
-		Progress: mp.callback(),
-	}
+	opts.Progress = mp.callback()
 	var st *mirror.Stats
 	if s.opts.reverse {
 		st, err = mirror.Up(ctx, pool, dir, remoteDir, opts)
@@ -60,9 +70,47 @@ func cmdMirror(ctx context.Context, s *session, args []string) error {
 	prog.wait()
 	s.debugPool(pool)
 	if st != nil {
-		fmt.Fprintln(s.stdout, mirrorSummary(st, s.opts.dryRun))
+		if s.opts.json {
+			if werr := writeJSON(s.stdout, newJSONMirror(st, op, s.opts.dryRun)); werr != nil && err == nil {
+				err = werr
+			}
+		} else {
+			fmt.Fprintln(s.stdout, mirrorSummary(st, s.opts.dryRun))
+		}
+	}
+	if err != nil && interrupted(ctx) {
+		files := 0
+		if st != nil {
+			files = st.Files
+		}
+		return &interruptedError{
+			what:   fmt.Sprintf("mirror: %d files transferred; partial files (.NAME.part) are kept and resumed by the same command", files),
+			resume: rerunCommand(s.args, "mirror", ""),
+		}
 	}
 	return mirrorError(err)
+}
+
+// jsonMirror is a mirror's summary with --json.
+type jsonMirror struct {
+	Op        string `json:"op"`        // mirror
+	Direction string `json:"direction"` // get (down) or put (up, --reverse)
+	DryRun    bool   `json:"dry_run"`
+	Files     int    `json:"files"` // transferred, or to transfer
+	Resumed   int    `json:"resumed"`
+	Bytes     int64  `json:"bytes"`
+	Unchanged int    `json:"unchanged"`
+	Failed    int    `json:"failed"`
+	Dirs      int    `json:"dirs"`
+	Deleted   int    `json:"deleted"`
+	Symlinks  int    `json:"symlinks"`
+	Other     int    `json:"other"`
+	Refused   int    `json:"refused"`
+}
+
+func newJSONMirror(st *mirror.Stats, op string, dryRun bool) jsonMirror {
+	return jsonMirror{Op: "mirror", Direction: op, DryRun: dryRun, Files: st.Files, Resumed: st.Resumed, Bytes: st.Bytes,
+		Unchanged: st.Unchanged, Failed: st.Failed, Dirs: st.Dirs, Deleted: st.Deleted, Symlinks: st.Symlinks, Other: st.Other, Refused: st.Refused}
 }
 
 // mirrorSummary is the line that says what a mirror did (or would do).

@@ -2,13 +2,16 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -125,11 +128,21 @@ func TestMirrorDownThenUp(t *testing.T) {
 	assert.Equal(t, []int{2, 0}, []int{files, deleted})
 	assert.FileExists(t, filepath.Join(dst.Root, "up", "b", "file02.bin"))
 
-	// --dry-run --delete says what would go and changes nothing.
+	// --dry-run --delete says what would go, each file, and changes
+	// nothing.
 	before := treeOf(t, filepath.Join(dst.Root, "up"))
 	r := ftpc("mirror", "--reverse", "--delete", "--dry-run", local, dstBase+"up")
 	requireOK(t, r)
-	assert.Equal(t, fmt.Sprintf("mirror --dry-run: 0 files to transfer (0 to resume, 0 bytes), %d unchanged, 0 dirs to create, %d to delete, 0 symlinks and 0 others skipped, 0 names refused\n", 30-goneFiles, goneFiles+2), r.stdout)
+	var doomed []string
+	for name := range want {
+		if strings.HasPrefix(name, "c/more/") && !strings.HasSuffix(name, "/") {
+			doomed = append(doomed, "rm "+name)
+		}
+	}
+	doomed = append(doomed, "rmdir c/more", "rm b/file02.bin")
+	sort.Sort(sort.Reverse(sort.StringSlice(doomed[:goneFiles]))) // deepest, then last, first
+	assert.Equal(t, strings.Join(doomed, "\n")+"\n"+
+		fmt.Sprintf("mirror --dry-run: 0 files to transfer (0 to resume, 0 bytes), %d unchanged, 0 dirs to create, %d to delete, 0 symlinks and 0 others skipped, 0 names refused\n", 30-goneFiles, goneFiles+2), r.stdout)
 	assert.Equal(t, before, treeOf(t, filepath.Join(dst.Root, "up")))
 
 	_, _, _, deleted = mirrorStats(t, "mirror", "--reverse", "--delete", local, dstBase+"up")
@@ -144,11 +157,19 @@ func TestMirrorDownThenUp(t *testing.T) {
 
 func TestMirrorDryRunWritesNothing(t *testing.T) {
 	srv, base := startServer(t)
-	makeTree(t, filepath.Join(srv.Root, "tree"))
+	names := makeTree(t, filepath.Join(srv.Root, "tree"))
 	local := filepath.Join(t.TempDir(), "never")
 	r := ftpc("mirror", "--dry-run", base+"tree", local)
 	requireOK(t, r)
-	assert.Regexp(t, `^mirror --dry-run: 30 files to transfer \(0 to resume, \d+ bytes\), 0 unchanged, 6 dirs to create, 0 to delete`, r.stdout)
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	require.Len(t, lines, 1+6+30, r.stdout)
+	assert.Equal(t, []string{"mkdir .", "mkdir a", "mkdir a/deep", "mkdir b", "mkdir c", "mkdir c/more"}, lines[:6])
+	for _, name := range names {
+		fi, err := os.Stat(filepath.Join(srv.Root, "tree", filepath.FromSlash(name)))
+		require.NoError(t, err)
+		assert.Contains(t, lines[6:36], fmt.Sprintf("get %s (%d bytes)", name, fi.Size()))
+	}
+	assert.Regexp(t, `^mirror --dry-run: 30 files to transfer \(0 to resume, \d+ bytes\), 0 unchanged, 6 dirs to create, 0 to delete`, lines[36])
 	assert.NoDirExists(t, local)
 
 	// Up: the remote side is untouched.
@@ -157,6 +178,8 @@ func TestMirrorDryRunWritesNothing(t *testing.T) {
 	r = ftpc("mirror", "--reverse", "--dry-run", src, base+"up")
 	requireOK(t, r)
 	assert.Contains(t, r.stdout, "30 files to transfer")
+	assert.Equal(t, 30, strings.Count(r.stdout, "\nput "))
+	assert.True(t, strings.HasPrefix(r.stdout, "mkdir .\n"), r.stdout)
 	assert.NoDirExists(t, filepath.Join(srv.Root, "up"))
 }
 
@@ -185,7 +208,7 @@ func TestMirrorErrors(t *testing.T) {
 
 	// A single error is a single line.
 	r = ftpc("mirror", base+"missing", t.TempDir())
-	requireOneLineError(t, r, exitError)
+	requireOneLineError(t, r, exitNotFound)
 
 	// Usage errors.
 	for _, args := range [][]string{
@@ -222,7 +245,7 @@ func TestGetSegments(t *testing.T) {
 
 	// A missing file leaves no local file.
 	r = ftpc("get", "--segments", "2", base+"missing.bin", filepath.Join(dir, "missing.bin"))
-	requireOneLineError(t, r, exitError)
+	requireOneLineError(t, r, exitNotFound)
 	assert.NoFileExists(t, filepath.Join(dir, "missing.bin"))
 
 	for _, args := range [][]string{
@@ -232,5 +255,67 @@ func TestGetSegments(t *testing.T) {
 		{"put", "--segments", "2", local, base},
 	} {
 		requireOneLineError(t, ftpc(args...), exitUsage)
+	}
+}
+
+// TestMirrorDryRunPlan: --dry-run lists each change, as text or JSON, and
+// the list agrees with the mirror's own counts, and with what a real run
+// then does: a changed file, a file touched, a partial copy to resume, a
+// new directory, and with --delete a local file the server lacks. On a
+// server with MLSD and on one with LIST only (times from MDTM).
+func TestMirrorDryRunPlan(t *testing.T) {
+	for _, mode := range []string{"MLSD", "LIST"} {
+		t.Run(mode, func(t *testing.T) {
+			srv, err := embedded.Start(embedded.Options{User: testUser, Password: testPassword, Root: t.TempDir(),
+				DisableMLSD: mode == "LIST", DisableMLST: mode == "LIST"})
+			require.NoError(t, err)
+			t.Cleanup(func() { srv.Close() })
+			base := "ftp://" + testUser + ":s3cr%23t%20p%40ss@" + srv.Addr + "/"
+			remote := filepath.Join(srv.Root, "tree")
+			makeTree(t, remote)
+			local := filepath.Join(t.TempDir(), "copy")
+			mirrorStats(t, "mirror", base+"tree", local)
+
+			old := time.Now().Add(-time.Hour).Truncate(time.Second)
+			writeFile(t, filepath.Join(remote, "a", "file00.bin"), []byte("changed"))
+			touched := filepath.Join(remote, "a", "deep", "file01.bin") // same size, another time
+			require.NoError(t, os.Chtimes(touched, old, old))
+			part := readFile(t, filepath.Join(remote, "b", "file02.bin"))
+			require.NoError(t, os.Remove(filepath.Join(local, "b", "file02.bin")))
+			writeFile(t, filepath.Join(local, "b", ".file02.bin.part"), part[:len(part)/2])
+			writeFile(t, filepath.Join(remote, "new", "n.txt"), []byte("n"))
+			writeFile(t, filepath.Join(local, "extra.txt"), []byte("x"))
+			touchedSize := len(readFile(t, touched))
+
+			r := ftpc("mirror", "--dry-run", "--delete", base+"tree", local)
+			requireOK(t, r)
+			lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+			assert.Equal(t, []string{
+				"rm extra.txt",
+				"mkdir new",
+				fmt.Sprintf("get a/deep/file01.bin (%d bytes)", touchedSize),
+				"get a/file00.bin (7 bytes)",
+				fmt.Sprintf("get b/file02.bin (resume at %d of %d bytes)", len(part)/2, len(part)),
+				"get new/n.txt (1 bytes)",
+			}, lines[:len(lines)-1])
+			assert.Equal(t, fmt.Sprintf("mirror --dry-run: 4 files to transfer (1 to resume, %d bytes), 27 unchanged, 1 dirs to create, 1 to delete, 0 symlinks and 0 others skipped, 0 names refused",
+				touchedSize+7+len(part)-len(part)/2+1), lines[len(lines)-1])
+
+			// The same as JSON, one object a line, the summary last.
+			r = ftpc("mirror", "--dry-run", "--delete", "--json", base+"tree", local)
+			requireOK(t, r)
+			objs := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+			require.Len(t, objs, 7)
+			assert.Equal(t, `{"action":"rm","path":"extra.txt"}`, objs[0])
+			assert.Equal(t, fmt.Sprintf(`{"action":"get","path":"b/file02.bin","size":%d,"resume_at":%d}`, len(part), len(part)/2), objs[4])
+			var sum jsonMirror
+			require.NoError(t, json.Unmarshal([]byte(objs[6]), &sum))
+			assert.Equal(t, jsonMirror{Op: "mirror", Direction: "get", DryRun: true, Files: 4, Resumed: 1, Bytes: sum.Bytes, Unchanged: 27, Dirs: 1, Deleted: 1}, sum)
+
+			// The real run does what was listed.
+			files, unchanged, dirs, deleted := mirrorStats(t, "mirror", "--delete", base+"tree", local)
+			assert.Equal(t, []int{4, 27, 1, 1}, []int{files, unchanged, dirs, deleted})
+			assert.Equal(t, treeOf(t, remote), treeOf(t, local))
+		})
 	}
 }

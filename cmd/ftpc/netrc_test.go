@@ -118,7 +118,7 @@ func TestNetrcLogin(t *testing.T) {
 	bare := "ftp://" + srv.Addr + "/"
 
 	// Without netrc: anonymous, refused by this server.
-	requireOneLineError(t, ftpc("ls", bare), exitError)
+	requireOneLineError(t, ftpc("ls", bare), exitLogin)
 
 	writeNetrc(t, "# test\nmachine other.example login x password y\n\nmachine "+host+"\n  login "+testUser+
 		"\n  password \"s3cr#t p@ss\"\nmacdef init\nls\n\n")
@@ -129,13 +129,13 @@ func TestNetrcLogin(t *testing.T) {
 	// A user in the URL takes the password of the entry with that login.
 	requireOK(t, ftpc("ls", "ftp://"+testUser+"@"+srv.Addr+"/"))
 	// ... and not another's.
-	requireOneLineError(t, ftpc("ls", "ftp://bob@"+srv.Addr+"/"), exitError)
+	requireOneLineError(t, ftpc("ls", "ftp://bob@"+srv.Addr+"/"), exitLogin)
 	// FTP_PASSWORD comes first.
 	t.Setenv("FTP_PASSWORD", "wrong")
-	requireOneLineError(t, ftpc("ls", "ftp://"+testUser+"@"+srv.Addr+"/"), exitError)
+	requireOneLineError(t, ftpc("ls", "ftp://"+testUser+"@"+srv.Addr+"/"), exitLogin)
 	os.Unsetenv("FTP_PASSWORD")
 	// The URL's password comes first too.
-	requireOneLineError(t, ftpc("ls", "ftp://"+testUser+":wrong@"+srv.Addr+"/"), exitError)
+	requireOneLineError(t, ftpc("ls", "ftp://"+testUser+":wrong@"+srv.Addr+"/"), exitLogin)
 
 	// default serves any host.
 	writeNetrc(t, "machine elsewhere login a password b\ndefault login "+testUser+" password \"s3cr#t p@ss\"\n")
@@ -148,7 +148,7 @@ func TestNetrcLogin(t *testing.T) {
 	assert.Contains(t, r.stderr, name+":2:")
 
 	// With a password in the URL the netrc file is not even read.
-	requireOneLineError(t, ftpc("ls", "ftp://"+testUser+":nope@"+srv.Addr+"/"), exitError)
+	requireOneLineError(t, ftpc("ls", "ftp://"+testUser+":nope@"+srv.Addr+"/"), exitLogin)
 	r = ftpc("ls", "ftp://"+testUser+":s3cr%23t%20p%40ss@"+srv.Addr+"/")
 	requireOK(t, r)
 }

@@ -31,7 +31,12 @@ func fakeTerminal(t *testing.T) {
 func progressLines(t *testing.T, stderr, label string) []string {
 	t.Helper()
 	require.NotEmpty(t, stderr)
-	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+		if !strings.HasPrefix(l, "ftpc: "+label+": resuming at ") {
+			lines = append(lines, l)
+		}
+	}
 	re := regexp.MustCompile(`^` + regexp.QuoteMeta(label) + `: \d+(\.\d)? (B|KiB|MiB) / \d+(\.\d)? (B|KiB|MiB) \(\d+%\) \d+(\.\d)? (B|KiB|MiB|GiB)/s$`)
 	for _, l := range lines {
 		assert.Regexp(t, re, l)
@@ -76,6 +81,7 @@ func TestProgressLines(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	lines := progressLines(t, r.stderr, "get big.bin")
 	assert.Contains(t, lines[len(lines)-1], "3.0 MiB / 3.0 MiB (100%)")
+	assert.Contains(t, r.stderr, "ftpc: get big.bin: resuming at 1048576 bytes (33%)\n")
 	assert.True(t, bytes.Equal(data, readFile(t, local)))
 
 	// put, plain and resumed.
@@ -171,7 +177,7 @@ func TestProgressBars(t *testing.T) {
 
 	// A failure leaves the process free to end.
 	r = ftpc("get", base+"missing", filepath.Join(dir, "m.bin"))
-	requireOneLineError(t, r, exitError)
+	requireOneLineError(t, r, exitNotFound)
 }
 
 // within fails the test if fn does not return in time.
@@ -263,7 +269,7 @@ func TestProgressFlag(t *testing.T) {
 		var o options
 		fs := flag.NewFlagSet("test", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
-		globalFlags(fs, &o)
+		groupFlags(fs, &o, progressFlags)
 		require.NoError(t, fs.Parse(tt.args))
 		assert.Equal(t, tt.want, o.progress, "%v", tt.args)
 	}

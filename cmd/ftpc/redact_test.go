@@ -124,7 +124,7 @@ func TestAccountNeverShown(t *testing.T) {
 		{"--debug", "ls", "ftp://" + srv.addr + "/"},
 	} {
 		r := ftpc(args...)
-		require.Equal(t, exitError, r.code, r.stderr)
+		require.Equal(t, exitLogin, r.code, r.stderr)
 		assert.Contains(t, r.stderr, "530 account refused")
 		assert.Contains(t, r.stderr, "ACCT ****")
 		assert.NotContains(t, r.stderr, "S3cretACCT", "%v", args)

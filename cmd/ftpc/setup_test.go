@@ -7,6 +7,13 @@ import (
 	"testing"
 )
 
+// testDir is the tests' temporary directory, removed when they end.
+var testDir string
+
+// buildEnv is the environment the tests started with, for the go command
+// that builds the binary (its caches live under the real home).
+var buildEnv []string
+
 // TestMain keeps the user's environment out of the tests: no netrc file,
 // no proxy, no FTP_PASSWORD unless a test sets one, a cache directory of
 // their own.
@@ -16,6 +23,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	testDir, buildEnv = dir, os.Environ()
 	os.Setenv("NETRC", filepath.Join(dir, "no-such-netrc"))
 	os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache")) // resume records
 	os.Setenv("HOME", dir)
