@@ -38,7 +38,7 @@ const (
 )
 
 // commandOrder is the order of the overview.
-var commandOrder = []string{"ls", "get", "put", "mirror", "rm", "mkdir", "rmdir", "mv", "size", "mdtm", "serve", "demo"}
+var commandOrder = []string{"ls", "get", "put", "mirror", "cp", "rm", "mkdir", "rmdir", "mv", "size", "mdtm", "serve", "demo"}
 
 var commands map[string]*command
 
@@ -46,6 +46,7 @@ func init() {
 	transferFlags := func(fs *flag.FlagSet, o *options, what string) {
 		fs.IntVar(&o.retries, "retries", o.retries, "reconnect and resume up to `N` times after a failure")
 		fs.BoolVar(&o.verify, "verify", o.verify, "compare checksums (HASH, XSHA256...) or sizes after "+what)
+		flagLimitRate(fs, o)
 	}
 	list := []*command{
 		{name: "ls", args: "URL", min: 1, max: 1, groups: connFlags | jsonFlag, run: cmdList,
@@ -92,6 +93,23 @@ With --reverse, make the remote directory a copy of DIR.`,
 				fs.BoolVar(&o.delete, "delete", o.delete, "remove what the source does not hold")
 				fs.BoolVar(&o.dryRun, "dry-run", o.dryRun, "change nothing: list each file that would be transferred or deleted, then the counts")
 				transferFlags(fs, o, "each transfer")
+			}},
+		{name: "cp", args: "URL URL", min: 2, max: 2, groups: connFlags | jsonFlag, run: cmdCopy,
+			summary: "copy a file from one server to another",
+			about: `Copy the file the first URL names to the second (a URL ending in "/"
+keeps the name), straight from server to server (FXP: PASV on the
+destination, PORT on the source) when both allow it, as lftp does with
+ftp:use-fxp. Most servers refuse FXP unless configured for it (vsftpd:
+port_promiscuous and pasv_promiscuous; proftpd: AllowForeignAddress;
+pure-ftpd: -w); ftpc then says why and copies through this machine,
+unless --fxp-only. Either way the copy's size is checked on both servers.
+FXP needs clear data connections, so TLS sessions always copy through
+this machine. --limit-rate paces a copy through this machine; FXP moves
+no byte here to pace.`,
+			examples: []string{"cp ftp://alice@a.example.com/db.dump ftp://bob@b.example.com/backups/", "cp --fxp-only ftp://a.example.com/x.iso ftp://b.example.com/x.iso"},
+			flags: func(fs *flag.FlagSet, o *options) {
+				fs.BoolVar(&o.fxpOnly, "fxp-only", o.fxpOnly, "fail rather than copy through this machine when FXP is refused")
+				flagLimitRate(fs, o)
 			}},
 		{name: "rm", args: "URL", min: 1, max: 1, groups: connFlags, run: cmdRemove,
 			summary: "delete a file", about: "Delete the file URL names (DELE).",
@@ -153,6 +171,11 @@ SHA-256 checksums.`,
 	for _, c := range list {
 		commands[c.name] = c
 	}
+}
+
+// flagLimitRate registers --limit-rate.
+func flagLimitRate(fs *flag.FlagSet, o *options) {
+	fs.Var(&o.limitRate, "limit-rate", "cap the transfer at `RATE` bytes a second, with K, M or G (binary units, as curl); one cap shared by all of a command's connections")
 }
 
 // flagDebug and flagTimeout register --debug and --timeout.

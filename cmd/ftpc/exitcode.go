@@ -76,6 +76,10 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.Is(err, ftp.ErrFXPRefused):
+		// The server's policy, whatever code it answered with (a 421
+		// from some): not a network failure.
+		return exitError
 	case errors.As(err, &ie), errors.Is(err, errInterrupted):
 		return exitInterrupted
 	case errors.As(err, &tw):

@@ -101,6 +101,9 @@ type options struct {
 
 	segments int // get: connections of a segmented download
 
+	limitRate sizeFlag // get, put, mirror, cp: bytes a second, 0 for no limit
+	fxpOnly   bool     // cp: no copy through this machine
+
 	reverse  bool // mirror: upload
 	parallel int  // mirror: files at once
 	delete   bool // mirror: remove extraneous files
@@ -109,10 +112,11 @@ type options struct {
 
 // session is what a command runs with.
 type session struct {
-	opts   options
-	stdout io.Writer
-	stderr *errWriter
-	args   []string // the command line, for the command that resumes it
+	opts    options
+	limiter *ftp.RateLimiter // --limit-rate, shared by every connection
+	stdout  io.Writer
+	stderr  *errWriter
+	args    []string // the command line, for the command that resumes it
 
 	netrc       []*netrcEntry
 	netrcLoaded bool
@@ -413,6 +417,12 @@ func (s *session) config(t *target) (*ftp.Config, error) {
 	}
 	if s.opts.active {
 		cfg.Active = &ftp.ActiveConfig{}
+	}
+	if s.opts.limitRate > 0 {
+		if s.limiter == nil {
+			s.limiter = ftp.NewRateLimiter(int64(s.opts.limitRate))
+		}
+		cfg.RateLimiter = s.limiter
 	}
 	if s.opts.debug {
 		// The text handler quotes values, escaping control characters;
