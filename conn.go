@@ -46,15 +46,15 @@ type Conn struct {
 	// gone is closed when the Conn closes (Close or abandon): waits that
 	// no deadline of the control connection reaches (a data connection's
 	// handshake, an accept) end with it.
-	gone      chan struct{}
-	goneCtx   context.Context // cancelled with gone, for context.AfterFunc
+	gone       chan struct{}
+	goneCtx    context.Context // cancelled with gone, for context.AfterFunc
 	goneCancel context.CancelFunc
-	goneOnce  sync.Once
-	dataMu    sync.Mutex
-	data      net.Conn // the open transfer's data connection, closed by Close
-	errMu     sync.Mutex
-	closeErr  error         // why the connection was closed, when not by Close
-	lingering chan struct{} // closed when an abandoned connection is fully shut
+	goneOnce   sync.Once
+	dataMu     sync.Mutex
+	data       net.Conn // the open transfer's data connection, closed by Close
+	errMu      sync.Mutex
+	closeErr   error         // why the connection was closed, when not by Close
+	lingering  chan struct{} // closed when an abandoned connection is fully shut
 
 	tlsConf  *tls.Config // the session's TLS settings, nil for plain FTP
 	protData bool        // PROT P is in force: data connections use TLS
