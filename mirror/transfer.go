@@ -221,9 +221,12 @@ func (m *mirror) fetchOnce(ctx context.Context, j *mirrorJob, remote string, f *
 // part (EPSV before it), SIZE to verify what the server holds, RNFR and
 // RNTO, then MFMT where the server has it; the listing has shown that no
 // part was there, which resume.Upload would ask SIZE for. When that
-// attempt fails in a way worth retrying, resume.Upload takes over: what
-// arrived is continued only with its proof (see resume.Options.Journal),
-// else sent again.
+// attempt fails in a way worth retrying, resume.Upload takes over and
+// sends it again. Verify and RequireChecksum go through resume.Upload at
+// once, and so does a file of more than smallFile when a Journal is kept:
+// the journal's record, written before the first byte, is what lets a
+// later run continue a part; a smaller part is sent again rather than
+// proven.
 func (m *mirror) upload(ctx context.Context, j *mirrorJob, ro *resume.Options) (res *resume.Result, after, err error) {
 	name, err := m.localName(j.rel)
 	if err != nil {
@@ -243,7 +246,7 @@ func (m *mirror) upload(ctx context.Context, j *mirrorJob, ro *resume.Options) (
 	}
 	remote := m.remotePath(j.rel)
 	ro.TempName = true
-	if ro.Fresh && !ro.Verify && !ro.RequireChecksum && ro.Journal == "" {
+	if ro.Fresh && !ro.Verify && !ro.RequireChecksum && (ro.Journal == "" || fi.Size() <= smallFile) {
 		res, after, err = m.sendOnce(ctx, f, fi, remote, ro.Progress)
 		if err == nil || !ftp.Retryable(err) || ro.Retries < 0 {
 			return res, after, err
@@ -258,6 +261,10 @@ func (m *mirror) upload(ctx context.Context, j *mirrorJob, ro *resume.Options) (
 	after = with(ctx, m.p, func(c *ftp.Conn) error { return m.stampTime(ctx, c, remote, fi.ModTime()) })
 	return res, after, nil
 }
+
+// smallFile is the size up to which an upload does without the journal's
+// record (see upload): its first and last MiB are the file.
+const smallFile = 1 << 20
 
 // sendOnce is upload's first attempt, on one connection.
 func (m *mirror) sendOnce(ctx context.Context, f *os.File, fi os.FileInfo, remote string, progress ftp.Progress) (res *resume.Result, after, err error) {
