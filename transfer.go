@@ -174,7 +174,9 @@ type replyResult struct {
 // openPassive opens a passive transfer: EPSV or PASV, REST, the command,
 // then the dial, while the command's reply is on its way (so a transfer
 // costs no round trip beyond its commands, and the server has the command
-// when the connection arrives, as some servers need). A plain data
+// when the connection arrives, as some servers need); with REST the dial
+// comes first, since some servers read no command after PASV before the
+// data connection arrives. A plain data
 // connection that is there is all the server's reply waits for: it is
 // read on this goroutine, with no other started. A TLS handshake, or a
 // dial that failed, goes through establish, which watches the reply
@@ -186,14 +188,29 @@ func (c *Conn) openPassive(ctx context.Context, verb, arg string, offset int64) 
 	if err != nil {
 		return nil, false, err
 	}
+	var nc net.Conn
+	var dialErr error
+	if offset > 0 {
+		// After PASV some servers (Twisted) answer nothing until the data
+		// connection is there: REST's reply would wait for it.
+		nc, dialErr = c.dialData(ctx, addrs)
+	}
 	if err := c.restartAt(ctx, offset); err != nil {
+		if nc != nil {
+			nc.Close()
+		}
 		return nil, false, err
 	}
 	if err := c.send(ctx, verb, arg); err != nil {
+		if nc != nil {
+			nc.Close()
+		}
 		return nil, false, err
 	}
 	line := logLine(verb, arg)
-	nc, dialErr := c.dialData(ctx, addrs)
+	if offset <= 0 {
+		nc, dialErr = c.dialData(ctx, addrs)
+	}
 	switch {
 	case dialErr != nil:
 		t, dataFailed, err := c.establish(ctx, line, func(context.Context) (net.Conn, error) { return nil, dialErr }, func() {})
