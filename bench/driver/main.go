@@ -493,6 +493,11 @@ func (b *bench) smallFilesOn(ctx context.Context, tls bool) error {
 	for r := 0; r <= rounds; r++ {
 		var line []string
 		for _, c := range b.order(r) {
+			if tls && c.key == "curl" {
+				// curl's globbed upload over TLS to pure-ftpd made no
+				// progress in 5 minutes in our trial: left out.
+				continue
+			}
 			remoteDir := "up/small-" + c.key
 			upDir := serverPath(srv, remoteDir)
 			if err := b.userDir(upDir); err != nil {
