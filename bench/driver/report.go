@@ -35,8 +35,8 @@ type results struct {
 	// mirror holds the wall times of each mirror workload: op key →
 	// client key.
 	mirror map[string]map[string][]float64
-	list  map[string]*listStats
-	rtt   map[string]rttResult
+	list   map[string]*listStats
+	rtt    map[string]rttResult
 
 	splice                bigStats
 	iperfPlain, iperfZero iperfStats
