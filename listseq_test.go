@@ -27,7 +27,7 @@ func lsLines(w io.Writer, n int) error {
 }
 
 // sizedServer lists /n10000, /n100000 ... with that many LIST lines.
-func sizedServer(t *testing.T) *fakeftp.Gen {
+func sizedServer(t testing.TB) *fakeftp.Gen {
 	return fakeftp.StartGen(t, false, func(verb, dir string) func(io.Writer) error {
 		var n int
 		if _, err := fmt.Sscanf(dir, "/n%d", &n); err != nil || verb != "LIST" {
