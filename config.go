@@ -233,3 +233,16 @@ func (c *Config) dial(ctx context.Context, addr string) (net.Conn, error) {
 	var d net.Dialer
 	return d.DialContext(ctx, "tcp", addr)
 }
+
+// dialData opens a data connection as dial does, without TCP keepalive
+// on the default dialer: DataTimeout already bounds a data connection
+// that stalls, and the four setsockopt calls per transfer are saved.
+func (c *Config) dialData(ctx context.Context, addr string) (net.Conn, error) {
+	if c.DialContext != nil {
+		return c.dial(ctx, addr)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.dialTimeout())
+	defer cancel()
+	d := net.Dialer{KeepAlive: -1}
+	return d.DialContext(ctx, "tcp", addr)
+}

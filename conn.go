@@ -46,13 +46,15 @@ type Conn struct {
 	// gone is closed when the Conn closes (Close or abandon): waits that
 	// no deadline of the control connection reaches (a data connection's
 	// handshake, an accept) end with it.
-	gone      chan struct{}
-	goneOnce  sync.Once
-	dataMu    sync.Mutex
-	data      net.Conn // the open transfer's data connection, closed by Close
-	errMu     sync.Mutex
-	closeErr  error         // why the connection was closed, when not by Close
-	lingering chan struct{} // closed when an abandoned connection is fully shut
+	gone       chan struct{}
+	goneCtx    context.Context // cancelled with gone, for context.AfterFunc
+	goneCancel context.CancelFunc
+	goneOnce   sync.Once
+	dataMu     sync.Mutex
+	data       net.Conn // the open transfer's data connection, closed by Close
+	errMu      sync.Mutex
+	closeErr   error         // why the connection was closed, when not by Close
+	lingering  chan struct{} // closed when an abandoned connection is fully shut
 
 	tlsConf  *tls.Config // the session's TLS settings, nil for plain FTP
 	protData bool        // PROT P is in force: data connections use TLS
@@ -653,6 +655,9 @@ func (c *Conn) markGone() {
 		if c.gone != nil {
 			close(c.gone)
 		}
+		if c.goneCancel != nil {
+			c.goneCancel()
+		}
 	})
 	c.dataMu.Lock()
 	if c.data != nil {
@@ -672,20 +677,14 @@ func (c *Conn) setData(nc net.Conn) {
 }
 
 // watchGone cancels cancel when the Conn closes; the returned function
-// ends the watch.
+// ends the watch. It costs no goroutine: the call is registered on a
+// context that markGone cancels.
 func (c *Conn) watchGone(cancel func()) (stop func()) {
-	if c.gone == nil {
+	if c.goneCtx == nil {
 		return func() {}
 	}
-	done := make(chan struct{})
-	go func() {
-		select {
-		case <-c.gone:
-			cancel()
-		case <-done:
-		}
-	}()
-	return func() { close(done) }
+	after := context.AfterFunc(c.goneCtx, cancel)
+	return func() { after() }
 }
 
 // itoa64 formats a byte offset for REST.

@@ -30,7 +30,9 @@
 //
 // List, ListAll (hidden files, LIST -a) and ListWith parse MLSD or LIST
 // (Unix ls -l, DOS/IIS, EPLF) into Entry values, bounded in size; names
-// that are not one path element are refused (*UnsafeNameError). Stat uses
+// that are not one path element are refused (*UnsafeNameError). ListSeq
+// yields the same entries one at a time as the data arrives, in memory
+// that does not grow with the listing; the others collect it. Stat uses
 // MLST, or SIZE, CWD and MDTM, or the parent's listing. RawList passes a
 // listing on as the server sent it.
 //

@@ -62,6 +62,7 @@ func NewConn(ctx context.Context, nc net.Conn, cfg *Config) (*Conn, error) {
 
 func newConn(ctx context.Context, nc net.Conn, cfg *Config, host string) (*Conn, error) {
 	c := &Conn{cfg: cfg, gone: make(chan struct{})}
+	c.goneCtx, c.goneCancel = context.WithCancel(context.Background())
 	c.setControl(nc)
 	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
 		c.peer = ta.IP

@@ -6,11 +6,13 @@ package ftp
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"path"
 	"path/filepath"
 	"strings"
@@ -87,138 +89,209 @@ func (o *ListOptions) maxEntries() int {
 }
 
 // ListWith lists a directory as List does, or as ListAll with
-// opts.Hidden, cut after opts.MaxEntries lines.
+// opts.Hidden, cut after opts.MaxEntries lines. It collects what ListSeq
+// yields: the entries in the listing's order, and its errors joined
+// (errors.Join) in the order they came, a single one as it is.
 func (c *Conn) ListWith(ctx context.Context, dir string, opts *ListOptions) ([]*Entry, error) {
-	entries, err := c.listRaw(ctx, dir, opts.hidden(), opts.maxEntries())
-	return refuseUnsafe(dir, entries, err)
+	return collectEntries(c.ListSeq(ctx, dir, opts))
 }
 
 // ListWith lists a directory on a pooled connection (see Conn.ListWith).
 func (p *Pool) ListWith(ctx context.Context, dir string, opts *ListOptions) ([]*Entry, error) {
-	entries, err := p.listRaw(ctx, dir, opts.hidden(), opts.maxEntries())
-	return refuseUnsafe(dir, entries, err)
+	return collectEntries(p.ListSeq(ctx, dir, opts))
 }
 
-// refuseUnsafe takes out of a listing of dir the entries whose names are
-// not one harmless path element, and reports each with an
-// *UnsafeNameError before err.
-func refuseUnsafe(dir string, entries []*Entry, err error) ([]*Entry, error) {
-	var refused []error
-	safe := entries[:0]
-	for _, e := range entries {
-		if SafeName(e.Name) {
-			safe = append(safe, e)
-		} else {
-			refused = append(refused, &UnsafeNameError{Dir: dir, Name: e.Name, Entry: e})
+// ListSeq lists a directory as ListWith does, one entry at a time, parsed
+// as the data arrives: memory stays the same whatever the length of the
+// listing (a buffer of 32 KiB and the line at hand), where ListWith holds
+// every entry. Each range over the sequence runs the listing anew (MLSD,
+// or LIST, LIST -a as ListAll; the same commands as ListWith).
+//
+// Entries come with a nil error, in the listing's order (not sorted). An
+// entry whose name is not one harmless path element comes in its place as
+// (nil, *UnsafeNameError), whose Entry holds it, and the listing goes on.
+// Any other error ends the sequence: it is the last pair, after every
+// entry, and joins (errors.Join) what the end of the listing tells, in
+// this order: a *ListError for the lines no format describes (known only
+// at the end: a sample of 16 and the count), a *LimitError when the
+// listing was cut (ABOR) after opts.MaxEntries lines, and the error of the
+// command or the data connection (a refusal is the only pair when nothing
+// was listed).
+//
+// Breaking out of the loop ends the listing: the data connection is
+// closed and ABOR sent (and, for a directory listed from inside, CWD
+// back), after which the Conn is usable again. The Conn is busy while
+// the loop runs: the loop's body must not issue commands on it (ErrBusy).
+//
+// Entries are pointers, as List returns them: each is the caller's to keep
+// or to drop, and one that is dropped is garbage at once, so a loop that
+// keeps nothing holds nothing. (An Entry by value would copy its 150 bytes
+// at each step and still allocate its strings, and the entries of an
+// *UnsafeNameError and of the walkers are pointers already.)
+func (c *Conn) ListSeq(ctx context.Context, dir string, opts *ListOptions) iter.Seq2[*Entry, error] {
+	all, max := opts.hidden(), opts.maxEntries()
+	return func(yield func(*Entry, error) bool) {
+		open := true // the caller still wants pairs
+		err := c.listEach(ctx, dir, all, max, func(e *Entry) bool {
+			if SafeName(e.Name) {
+				open = yield(e, nil)
+			} else {
+				open = yield(nil, &UnsafeNameError{Dir: dir, Name: e.Name, Entry: e})
+			}
+			return open
+		})
+		if err != nil && open {
+			yield(nil, err)
 		}
 	}
-	clear(entries[len(safe):])
-	if len(refused) == 0 {
-		return safe, err
-	}
-	return safe, errors.Join(append(refused, err)...)
 }
 
-// listRaw lists dir as ListWith does, with the entries whose names are
-// unsafe: for the walkers, which report them in their place.
-func (c *Conn) listRaw(ctx context.Context, dir string, all bool, max int) ([]*Entry, error) {
+// ListSeq lists a directory on a connection checked out of the pool for
+// the length of the loop (see Conn.ListSeq); it goes back when the loop
+// ends, however it ends.
+func (p *Pool) ListSeq(ctx context.Context, dir string, opts *ListOptions) iter.Seq2[*Entry, error] {
+	return func(yield func(*Entry, error) bool) {
+		pc, err := p.Conn(ctx)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		defer pc.Close()
+		for e, err := range pc.ListSeq(ctx, dir, opts) {
+			if !yield(e, err) {
+				return
+			}
+		}
+	}
+}
+
+// collectEntries gathers a listing's entries, and its errors joined (one
+// alone as it is).
+func collectEntries(seq iter.Seq2[*Entry, error]) ([]*Entry, error) {
+	var entries []*Entry
+	var errs []error
+	for e, err := range seq {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		entries = append(entries, e)
+	}
+	if len(errs) == 1 {
+		return entries, errs[0]
+	}
+	return entries, errors.Join(errs...)
+}
+
+// errListStopped is what a listing returns when its consumer stopped it.
+var errListStopped = errors.New("ftp: listing stopped by its reader")
+
+// listEach lists dir as ListSeq does and calls fn with each entry as it is
+// parsed, the entries whose names are unsafe too (the walkers report them
+// in their place); fn returns false to end the listing (ABOR), and then
+// listEach returns nil.
+func (c *Conn) listEach(ctx context.Context, dir string, all bool, max int, fn func(*Entry) bool) error {
 	if err := validateArg("LIST", dir); err != nil {
-		return nil, err
+		return err
 	}
 	feats, err := c.Features(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	l := listBound{dir: dir, max: max}
+	l := listBound{dir: dir, max: max, fn: fn}
 	if feats.Has("MLST") && !c.cfg.DisableMLSD {
-		return c.readEntries(ctx, "MLSD", dir, l)
+		_, err := c.readEntries(ctx, "MLSD", dir, l)
+		return stoppedIsNil(err)
 	}
 	if !strings.ContainsAny(dir, " \t") && !strings.HasPrefix(dir, "-") {
-		return c.listLIST(ctx, dir, all, l)
+		return stoppedIsNil(c.listLIST(ctx, dir, all, l))
 	}
 	// GNU inetutils and netkit ftpd split "LIST my dir" at the space, and
 	// ls reads "-x" as options: list from inside.
 	back, err := c.workDir(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := c.pathCmd(ctx, "CWD", dir, 2); err != nil {
-		return nil, err
+		return err
 	}
-	entries, err := c.listLIST(ctx, "", all, l)
-	if rerr := c.returnTo(ctx, back); rerr != nil && err == nil {
-		return nil, rerr
+	err = c.listLIST(ctx, "", all, l)
+	if rerr := c.returnTo(ctx, back); rerr != nil && (err == nil || err == errListStopped) {
+		return rerr
 	}
-	return entries, err
+	return stoppedIsNil(err)
 }
 
-// listRaw lists dir on a pooled connection (see Conn.listRaw).
-func (p *Pool) listRaw(ctx context.Context, dir string, all bool, max int) (entries []*Entry, err error) {
-	err = p.with(ctx, func(c *Conn) error { entries, err = c.listRaw(ctx, dir, all, max); return err })
-	return entries, err
+func stoppedIsNil(err error) error {
+	if err == errListStopped {
+		return nil
+	}
+	return err
 }
 
 // listBound is what readEntries needs beside the command: the directory
-// listed (for errors) and the bound on its lines.
+// listed (for errors), the bound on its lines, and where entries go.
 type listBound struct {
 	dir string
 	max int
+	fn  func(*Entry) bool
 }
 
 // listLIST lists dir with LIST, with -a when all asks for hidden entries
-// and the server has not shown that it cannot take it.
-func (c *Conn) listLIST(ctx context.Context, dir string, all bool, l listBound) ([]*Entry, error) {
+// and the server has not shown that it cannot take it. A fallback to bare
+// LIST is taken only while nothing has been handed on.
+func (c *Conn) listLIST(ctx context.Context, dir string, all bool, l listBound) error {
 	s := c.notes()
 	if !all || s.listA == listANo {
-		return c.readEntries(ctx, "LIST", dir, l)
+		_, err := c.readEntries(ctx, "LIST", dir, l)
+		return err
 	}
 	arg := "-a"
 	if dir != "" {
 		arg += " " + dir
 	}
-	entries, err := c.readEntries(ctx, "LIST", arg, l)
+	lines, err := c.readEntries(ctx, "LIST", arg, l)
 	var fe *Error
 	switch {
-	case errors.As(err, &fe) && (fe.Code == StatusFileActionIgnored || fe.Code/100 == 5):
+	case lines == 0 && errors.As(err, &fe) && (fe.Code == StatusFileActionIgnored || fe.Code/100 == 5):
 		// "-a" is no option here, or dir cannot be listed at all: the
 		// bare LIST tells which.
 		plain, perr := c.readEntries(ctx, "LIST", dir, l)
 		if refusesSyntax(fe.Code) || listed(plain, perr) {
 			s.listA = listANo
 		}
-		return plain, perr
-	case listed(entries, err):
+		return perr
+	case listed(lines, err):
 		s.listA = listAYes
-		return entries, err
+		return err
 	case err != nil || s.listA == listAYes:
-		return entries, err
+		return err
 	}
 	// Nothing listed before LIST -a ever listed anything: a server that
 	// read "-a dir" as one name may answer so. The bare LIST tells.
-	if plain, perr := c.readEntries(ctx, "LIST", dir, l); listed(plain, perr) {
+	plain, perr := c.readEntries(ctx, "LIST", dir, l)
+	if listed(plain, perr) {
 		s.listA = listANo
-		return plain, perr
 	}
-	return entries, err
+	return perr
 }
 
-// listed reports whether a listing succeeded with at least one line, an
-// entry or one not understood.
-func listed(entries []*Entry, err error) bool {
+// listed reports whether a listing of that many lines (entries and
+// lines not understood), which ended with err, succeeded with at least
+// one.
+func listed(lines int, err error) bool {
 	var le *ListError
-	if errors.As(err, &le) {
-		return len(entries)+le.Count > 0
-	}
-	return err == nil && len(entries) > 0
+	return lines > 0 && (err == nil || errors.As(err, &le))
 }
 
-// readEntries runs MLSD or LIST with arg and parses the lines, at most
-// l.max of them; of the lines not understood it keeps a sample.
-func (c *Conn) readEntries(ctx context.Context, verb, arg string, l listBound) ([]*Entry, error) {
+// readEntries runs MLSD or LIST with arg and parses the lines as they
+// arrive, at most l.max of them, handing each entry to l.fn; of the lines
+// not understood it keeps a sample. It returns the number of entries and
+// lines not understood, and errListStopped when l.fn asked to stop.
+func (c *Conn) readEntries(ctx context.Context, verb, arg string, l listBound) (int, error) {
 	mlsd := verb == "MLSD"
-	var entries []*Entry
 	var bad []string
-	unparsed, n := 0, 0
+	unparsed, n, got := 0, 0, 0
 	now := time.Now()
 	loc := c.cfg.location()
 	err := c.readListing(ctx, verb, arg, func(line string) error {
@@ -243,18 +316,25 @@ func (c *Conn) readEntries(ctx context.Context, verb, arg string, l listBound) (
 				bad = append(bad, line)
 			}
 		case e != nil:
-			entries = append(entries, e)
+			got++
+			if !l.fn(e) {
+				return errListStopped
+			}
 		}
 		return nil
 	})
+	got += unparsed
+	if errors.Is(err, errListStopped) {
+		return got, errListStopped
+	}
 	if err != nil && !errors.Is(err, ErrLimit) || unparsed == 0 {
-		return entries, err
+		return got, err
 	}
 	le := &ListError{Command: logLine(verb, arg), Lines: bad, Count: unparsed}
 	if err == nil {
-		return entries, le
+		return got, le
 	}
-	return entries, errors.Join(le, err)
+	return got, errors.Join(le, err)
 }
 
 // NameList returns the names in a directory (NLST), without the
@@ -385,7 +465,18 @@ func (c *Conn) readListing(ctx context.Context, verb, dir string, fn func(string
 
 // readListLine reads one line of a listing without its CRLF or LF.
 func readListLine(br *bufio.Reader) (string, error) {
-	var buf []byte
+	chunk, err := br.ReadSlice('\n')
+	if err == nil {
+		// The whole line is in the buffer: one copy, the string's.
+		return string(bytes.TrimRight(chunk[:len(chunk)-1], "\r")), nil
+	}
+	buf := append([]byte(nil), chunk...)
+	if err != bufio.ErrBufferFull {
+		if err == io.EOF && len(buf) > 0 {
+			return strings.TrimRight(string(buf), "\r"), nil
+		}
+		return "", err
+	}
 	for {
 		chunk, err := br.ReadSlice('\n')
 		buf = append(buf, chunk...)
@@ -511,11 +602,15 @@ func (c *Conn) statFromParent(ctx context.Context, p string) (*Entry, error) {
 	if parent != "/" {
 		parent = strings.TrimRight(parent, "/")
 	}
-	entries, lerr := c.listRaw(ctx, parent, true, DefaultMaxListEntries)
-	for _, e := range entries {
-		if e.Name == name {
-			return e, nil
+	var found *Entry
+	lerr := c.listEach(ctx, parent, true, DefaultMaxListEntries, func(e *Entry) bool {
+		if found == nil && e.Name == name {
+			found = e
 		}
+		return true // read to the end: an ABOR may cost the connection
+	})
+	if found != nil {
+		return found, nil
 	}
 	if lerr != nil {
 		var le *ListError

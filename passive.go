@@ -125,7 +125,7 @@ func (c *Conn) passiveAddrs(ctx context.Context) ([]string, error) {
 func (c *Conn) dialData(ctx context.Context, addrs []string) (net.Conn, error) {
 	var errs []error
 	for _, a := range addrs {
-		nc, err := c.cfg.dial(ctx, a)
+		nc, err := c.cfg.dialData(ctx, a)
 		if err == nil {
 			return nc, nil
 		}

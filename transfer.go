@@ -55,8 +55,8 @@ type transfer struct {
 // transfer command: BSD-derived servers (inetutils, netkit) and aioftp
 // forget the restart point on any other command, and would then send or
 // overwrite the whole file. In passive mode the data connection is dialled
-// while REST and the command are on their way, so a transfer costs no
-// round trip beyond its commands.
+// while the command's reply is on its way, so a transfer costs no round
+// trip beyond its commands.
 func (c *Conn) openData(ctx context.Context, verb, arg string, offset int64, binary bool) (*transfer, error) {
 	if err := c.usable(); err != nil {
 		return nil, err
@@ -172,46 +172,72 @@ type replyResult struct {
 	err error
 }
 
-// openPassive opens a passive transfer: EPSV or PASV, the dial (started at
-// once), REST, the command. retry reports that the EPSV port could not be
-// reached while the server did not refuse the command, so another attempt
-// over PASV may work.
+// openPassive opens a passive transfer: EPSV or PASV, REST, the command,
+// then the dial, while the command's reply is on its way (so a transfer
+// costs no round trip beyond its commands, and the server has the command
+// when the connection arrives, as some servers need); with REST the dial
+// comes first, since some servers read no command after PASV before the
+// data connection arrives. A plain data
+// connection that is there is all the server's reply waits for: it is
+// read on this goroutine, with no other started. A TLS handshake, or a
+// dial that failed, goes through establish, which watches the reply
+// meanwhile. retry reports that the EPSV port could not be reached while
+// the server did not refuse the command, so another attempt over PASV may
+// work.
 func (c *Conn) openPassive(ctx context.Context, verb, arg string, offset int64) (t *transfer, retry bool, err error) {
 	addrs, err := c.passiveAddrs(ctx)
 	if err != nil {
 		return nil, false, err
 	}
-	dctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	dialed := make(chan dialResult, 1)
-	go func() {
-		nc, err := c.dialData(dctx, addrs)
-		dialed <- dialResult{nc, err}
-	}()
-	unused := func() {
-		cancel()
-		if res := <-dialed; res.nc != nil {
-			res.nc.Close()
-		}
+	var nc net.Conn
+	var dialErr error
+	if offset > 0 {
+		// After PASV some servers (Twisted) answer nothing until the data
+		// connection is there: REST's reply would wait for it.
+		nc, dialErr = c.dialData(ctx, addrs)
 	}
 	if err := c.restartAt(ctx, offset); err != nil {
-		unused()
+		if nc != nil {
+			nc.Close()
+		}
 		return nil, false, err
 	}
 	if err := c.send(ctx, verb, arg); err != nil {
-		unused()
+		if nc != nil {
+			nc.Close()
+		}
 		return nil, false, err
 	}
-	var dialErr error
-	t, dataFailed, err := c.establish(ctx, logLine(verb, arg), func(ctx context.Context) (net.Conn, error) {
-		res := <-dialed
-		if res.err != nil {
-			dialErr = res.err
-			return nil, res.err
-		}
-		return c.protectData(ctx, res.nc)
-	}, cancel)
-	return t, dataFailed && dialErr != nil, err
+	line := logLine(verb, arg)
+	if offset <= 0 {
+		nc, dialErr = c.dialData(ctx, addrs)
+	}
+	switch {
+	case dialErr != nil:
+		t, dataFailed, err := c.establish(ctx, line, func(context.Context) (net.Conn, error) { return nil, dialErr }, func() {})
+		return t, dataFailed, err
+	case c.protData:
+		t, _, err := c.establish(ctx, line, func(ctx context.Context) (net.Conn, error) { return c.protectData(ctx, nc) }, func() {})
+		return t, false, err
+	}
+	t, err = c.connected(ctx, line, nc)
+	return t, false, err
+}
+
+// connected reads the first reply to a transfer command whose plain data
+// connection nc is open already: 1xx starts the transfer on nc; 2xx (a
+// server that had nothing to send) or a refusal closes it.
+func (c *Conn) connected(ctx context.Context, line string, nc net.Conn) (*transfer, error) {
+	r, err := c.readPrelim(ctx, line)
+	switch {
+	case err != nil:
+		nc.Close()
+		return nil, err
+	case r.Class() == 2:
+		nc.Close()
+		return &transfer{c: c, line: line, prelim: r, done: true}, nil
+	}
+	return &transfer{c: c, line: line, prelim: r, data: nc}, nil
 }
 
 // openActive opens an active transfer: listen, announce, REST, send, accept.

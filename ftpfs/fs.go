@@ -102,17 +102,26 @@ func (f *FS) ReadDir(name string) ([]fs.DirEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Unsafe names are never handed out: ListWith reports them in err,
-	// beside the others.
-	entries, err := f.pool.ListWith(f.ctx, p, &ftp.ListOptions{Hidden: true})
+	// Unsafe names are never handed out: ListSeq reports them in their
+	// place, and the listing goes on. The entries become DirEntries as
+	// they are parsed; only those are held.
+	var out []fs.DirEntry
+	var errs []error
+	for e, lerr := range f.pool.ListSeq(f.ctx, p, &ftp.ListOptions{Hidden: true}) {
+		if lerr != nil {
+			errs = append(errs, lerr)
+			continue
+		}
+		out = append(out, fs.FileInfoToDirEntry(e.Info()))
+	}
+	err = errors.Join(errs...)
+	if len(errs) == 1 {
+		err = errs[0]
+	}
 	var le *ftp.ListError
 	var ue *ftp.UnsafeNameError
 	if err != nil && !errors.As(err, &le) && !errors.As(err, &ue) {
 		return nil, pathErr("readdir", name, err)
-	}
-	out := make([]fs.DirEntry, 0, len(entries))
-	for _, e := range entries {
-		out = append(out, fs.FileInfoToDirEntry(e.Info()))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -73,12 +74,14 @@ type Stats struct {
 // changed is downloaded, opts.Parallel files at once, and directories are
 // created as needed (localDir too).
 //
-// A file is unchanged when its size and its modification time, to the
-// second, are the same at both ends. Times come from MLSD; a server
-// without MLSD (LIST gives minutes at best) is asked with MDTM for the
-// files where the time decides; where it is still unknown, equal sizes
-// mean unchanged. A downloaded file gets the remote modification time.
-// Directories' times are not kept.
+// A file is unchanged when its size and its modification time are the
+// same at both ends, as far as the coarser end tells: to the second with
+// MLSD, to the minute with LIST (to the day for the files ls shows with
+// their year), so that an unchanged file costs no command; a file changed
+// within that minute that kept its size is taken as unchanged, as lftp
+// takes it. Where a time is unknown, equal sizes mean unchanged. A
+// downloaded file gets the remote modification time to the second (MDTM,
+// where the listing gave less). Directories' times are not kept.
 //
 // A file is received into ".NAME.part" beside it, which is given the
 // remote time and renamed over NAME once complete and verified: NAME is
@@ -89,10 +92,14 @@ type Stats struct {
 // entry ".NAME.part" beside a source file NAME is such a transfer in
 // progress, and is not copied.
 //
-// Each transfer first runs on a pooled connection; when that fails in a
-// way worth retrying (a dropped connection, a 4xx reply), the resumable
-// Download takes over with opts.Resume's retries and backoff, continuing
-// from what arrived.
+// All directories are created before the first file moves, and the files
+// are queued for opts.Parallel connections, each of which takes the next
+// file as soon as it is done. A fresh file takes one attempt on one
+// pooled connection, with what the listing told (its size, that no part
+// is there) taken as known: RETR alone, its length checked against the
+// listed size. When that fails in a way worth retrying (a dropped
+// connection, a 4xx reply), the resumable Download takes over with
+// opts.Resume's retries and backoff, continuing from what arrived.
 //
 // Local names are built only from remote names that are single, harmless
 // path elements: others are refused (UnsafeNameError), and every local
@@ -328,28 +335,43 @@ func (m *mirror) sync(ctx context.Context, src, dst *mirrorTree) {
 	if m.opts.Delete {
 		m.remove(ctx, src, dst, replace)
 	}
-	for _, rel := range dirs {
-		if ctx.Err() != nil {
-			return
-		}
-		if m.isBlocked(rel) {
-			continue
-		}
-		created, err := m.mkdir(ctx, rel)
-		if err != nil {
-			m.fail(err)
-			m.block(rel)
-			continue
-		}
-		if created {
-			m.stats.Dirs++
-		}
-	}
+	m.mkdirs(ctx, dirs)
 	forEach(ctx, len(jobs), m.opts.Parallel, func(i int) {
 		if !m.isBlocked(jobs[i].rel) {
 			m.file(ctx, jobs[i])
 		}
 	})
+}
+
+// mkdirs creates the destination directories a level at a time (parents
+// before children), each level's on Parallel connections at once: all of
+// them before the first file moves.
+func (m *mirror) mkdirs(ctx context.Context, dirs []string) {
+	var levels [][]string
+	for _, rel := range dirs {
+		d := strings.Count(rel, "/")
+		for len(levels) <= d {
+			levels = append(levels, nil)
+		}
+		levels[d] = append(levels[d], rel)
+	}
+	for _, level := range levels {
+		forEach(ctx, len(level), m.opts.Parallel, func(i int) {
+			rel := level[i]
+			if m.isBlocked(rel) {
+				return
+			}
+			created, err := m.mkdir(ctx, rel)
+			if err != nil {
+				m.fail(err)
+				m.block(rel)
+				return
+			}
+			if created {
+				m.count(func(st *Stats) { st.Dirs++ })
+			}
+		})
+	}
 }
 
 // remove deletes, deepest first, what the destination holds and the

@@ -512,8 +512,9 @@ func TestUploadAndDownloadFiles(t *testing.T) {
 	assert.Len(t, res, 1)
 }
 
-// Without MLSD and MLST (LIST gives minutes at best), the times come from
-// MDTM, and a second mirror in either direction moves nothing.
+// Without MLSD and MLST (LIST gives minutes at best), the times are
+// compared as far as the listing tells, a downloaded file's time comes
+// from MDTM, and a second mirror in either direction moves nothing.
 func TestMirrorListOnlyServer(t *testing.T) {
 	srv := testutil.StartServer(t, embedded.Options{DisableMLSD: true, DisableMLST: true})
 	rels := makeMirrorTree(t, filepath.Join(srv.Root, "src"), 10, 40)
@@ -529,7 +530,7 @@ func TestMirrorListOnlyServer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Stats{Unchanged: 40}, *st)
 
-	// The same size and another time is a change, seen through MDTM.
+	// The same size and another time (another day) is a change.
 	changed := filepath.Join(srv.Root, "src", filepath.FromSlash(rels[3]))
 	require.NoError(t, os.Chtimes(changed, time.Unix(1.5e9, 0), time.Unix(1.5e9, 0)))
 	st, err = Down(ctx, p, "/src", local, nil)

@@ -23,6 +23,9 @@ type mirrorEntry struct {
 	mtime  time.Time // zero when unknown
 	exact  bool      // mtime is right to the second (MLSx modify, MDTM, local)
 	remote bool      // on the server, not asked with MDTM yet
+	// prec is how far mtime can be trusted when not exact: a LIST time
+	// gives the minute, or only the day for older files (see precision).
+	prec time.Duration
 }
 
 // mirrorTree is one end of a mirror, keyed by slash-separated paths
@@ -203,11 +206,48 @@ func (m *mirror) remoteTree(ctx context.Context, source bool) (*mirrorTree, erro
 		// A name listed twice comes once, the second time as a
 		// *RevisitError for its directory.
 		exact := e.Facts["modify"] != "" && !e.ModTime.IsZero()
-		t.entries[rel] = &mirrorEntry{typ: e.Type, size: e.Size, mtime: e.ModTime, exact: exact, remote: !exact}
+		t.entries[rel] = &mirrorEntry{typ: e.Type, size: e.Size, mtime: e.ModTime, exact: exact, remote: !exact, prec: precision(e, exact)}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ftp: mirror: %w", err)
 	}
 	return t, nil
+}
+
+// precision is how far a listed time can be trusted: the second for MLSx,
+// else the minute, or the day when the listing gave no time of day (ls
+// shows the year instead for files older than six months, and those read
+// as midnight).
+func precision(e *ftp.Entry, exact bool) time.Duration {
+	switch {
+	case exact:
+		return time.Second
+	case e.ModTime.Hour() == 0 && e.ModTime.Minute() == 0:
+		return 24 * time.Hour
+	}
+	return time.Minute
+}
+
+// sameWithin reports whether a and b are the same time as far as the
+// coarser of precisions p and q tells: the same second, minute or day (the
+// day in b's location, that of a listing's times).
+func sameWithin(a, b time.Time, p, q time.Duration) bool {
+	switch prec := max(p, q, time.Second); {
+	case prec >= 24*time.Hour:
+		ay, am, ad := a.In(b.Location()).Date()
+		by, bm, bd := b.Date()
+		return ay == by && am == bm && ad == bd
+	default:
+		return a.Truncate(prec).Equal(b.Truncate(prec))
+	}
+}
+
+// laterWithin reports whether b is after a as far as the precisions tell
+// (see sameWithin).
+func laterWithin(a, b time.Time, p, q time.Duration) bool {
+	if sameWithin(a, b, p, q) {
+		return false
+	}
+	return b.After(a)
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"iter"
 	"path"
 	"sort"
 	"sync"
@@ -142,15 +143,47 @@ func Walk(ctx context.Context, r Remote, root string, opts *WalkOptions, fn Walk
 	return startWalk(ctx, root, parallel, opts.limits(), r.Stat, list, adaptWalkFunc(fn))
 }
 
-// listRaw lists dir with its hidden entries, at most max lines, and puts
-// back the entries whose names the listing refused (an
-// *ftp.UnsafeNameError carries each): a walk reports them in its own way,
-// where they are.
+// listRaw lists dir with its hidden entries, at most max lines, with the
+// entries whose names the listing refused (an *ftp.UnsafeNameError carries
+// each): a walk reports them in its own way, where they are. On a Remote
+// that streams listings (*ftp.Conn and *ftp.Pool: ListSeq) the entries are
+// gathered as they are parsed; raw, when set, is called with each.
 func listRaw(ctx context.Context, r Remote, dir string, max int) ([]*ftp.Entry, error) {
-	entries, err := r.ListWith(ctx, dir, &ftp.ListOptions{Hidden: true, MaxEntries: max})
-	unsafe, rest := splitUnsafe(err)
-	return append(entries, unsafe...), rest
+	opts := &ftp.ListOptions{Hidden: true, MaxEntries: max}
+	s, ok := r.(seqLister)
+	if !ok {
+		entries, err := r.ListWith(ctx, dir, opts)
+		unsafe, rest := splitUnsafe(err)
+		return append(entries, unsafe...), rest
+	}
+	var entries []*ftp.Entry
+	var errs []error
+	for e, err := range s.ListSeq(ctx, dir, opts) {
+		var ue *ftp.UnsafeNameError
+		switch {
+		case err == nil:
+			entries = append(entries, e)
+		case errors.As(err, &ue) && ue.Entry != nil:
+			entries = append(entries, ue.Entry)
+		default:
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 1 {
+		return entries, errs[0]
+	}
+	return entries, errors.Join(errs...)
 }
+
+// seqLister is a Remote that streams listings.
+type seqLister interface {
+	ListSeq(ctx context.Context, dir string, opts *ftp.ListOptions) iter.Seq2[*ftp.Entry, error]
+}
+
+var (
+	_ seqLister = (*ftp.Conn)(nil)
+	_ seqLister = (*ftp.Pool)(nil)
+)
 
 // splitUnsafe takes the *ftp.UnsafeNameErrors with their entries out of
 // a listing's error, and returns the entries and what else it held.

@@ -26,6 +26,9 @@ type client struct {
 	ls   func(t target, dir string) job
 	mput func(t target, localDir, remoteDir string, names []string) job
 	mget func(t target, remoteDir, localDir string, names []string) job
+	// mirror mirrors local and the remote directory up or down on
+	// parallel connections; nil for the clients that do not mirror.
+	mirror func(t target, up bool, local, remote string, parallel int) job
 }
 
 // ours is the column of this project's client: ftpc for single
@@ -65,11 +68,22 @@ func ours(ftpc, ftplib string) *client {
 		mget: func(t target, remoteDir, localDir string, names []string) job {
 			return lib(t, append([]string{"mget", remoteDir, localDir}, names...)...)
 		},
+		mirror: func(t target, up bool, local, remote string, parallel int) job {
+			argv := append([]string{ftpc}, flags(t)...)
+			argv = append(argv, "mirror", "--parallel", fmt.Sprint(parallel), "--no-progress")
+			if up {
+				argv = append(argv, "--reverse", local, url(t, remote))
+			} else {
+				argv = append(argv, url(t, remote), local)
+			}
+			return job{argv: argv, env: env(t)}
+		},
 	}
 }
 
-// oursLibrary lists with the library alone (bench/ftplib ls: Conn.List,
-// the entries counted), beside ftpc ls, which also sorts and prints them.
+// oursLibrary lists with the library alone (bench/ftplib ls: Conn.ListSeq,
+// each entry printed as ftpc ls prints it, as it is parsed, in the
+// server's order), beside ftpc ls.
 func oursLibrary(ftplib string) *client {
 	return &client{
 		key:  "ftp-library",
@@ -146,6 +160,12 @@ func lftpClient() *client {
 		},
 		mget: func(t target, remoteDir, localDir string, names []string) job {
 			return script(t, "mget -O "+localDir+" "+remoteDir+"/*.bin")
+		},
+		mirror: func(t target, up bool, local, remote string, parallel int) job {
+			if up {
+				return script(t, fmt.Sprintf("mirror -R --parallel=%d %s %s", parallel, local, remote))
+			}
+			return script(t, fmt.Sprintf("mirror --parallel=%d %s %s", parallel, remote, local))
 		},
 	}
 }

@@ -31,9 +31,12 @@ type results struct {
 
 	bigs  map[string]map[string]*bigStats // op key → client key
 	mids  map[string]map[string]*bigStats
-	small map[string]*smallStats
-	list  map[string]*listStats
-	rtt   map[string]rttResult
+	small map[string]*smallStats // client key, with "/tls" for TLS
+	// mirror holds the wall times of each mirror workload: op key →
+	// client key.
+	mirror map[string]map[string][]float64
+	list   map[string]*listStats
+	rtt    map[string]rttResult
 
 	splice                bigStats
 	iperfPlain, iperfZero iperfStats
@@ -72,6 +75,16 @@ func (r *results) smallStats(c string) *smallStats {
 		r.small[c] = &smallStats{}
 	}
 	return r.small[c]
+}
+
+func (r *results) mirrorSecs(op, c string, secs float64) {
+	if r.mirror == nil {
+		r.mirror = map[string]map[string][]float64{}
+	}
+	if r.mirror[op] == nil {
+		r.mirror[op] = map[string][]float64{}
+	}
+	r.mirror[op][c] = append(r.mirror[op][c], secs)
 }
 
 func (r *results) listStats(c string) *listStats {
@@ -134,11 +147,25 @@ func (b *bench) rows() []row {
 		)
 	}
 	up, down, list, cmds, wall := map[string]float64{}, map[string]float64{}, map[string]float64{}, map[string]float64{}, map[string]float64{}
+	upTLS, downTLS, listRSS := map[string]float64{}, map[string]float64{}, map[string]float64{}
 	for k, st := range b.res.small {
+		if c, ok := strings.CutSuffix(k, "/tls"); ok {
+			upTLS[c], downTLS[c] = median(st.up), median(st.down)
+			continue
+		}
 		up[k], down[k] = median(st.up), median(st.down)
 	}
 	for k, st := range b.res.list {
 		list[k] = median(st.secs)
+		listRSS[k] = maxOf(st.rss)
+	}
+	mirrorRows := []row{}
+	for _, op := range mirrorOps {
+		m := map[string]float64{}
+		for k, secs := range b.res.mirror[op.key] {
+			m[k] = median(secs)
+		}
+		mirrorRows = append(mirrorRows, row{op.label + " (" + thousands(b.cfg.small) + " × " + sizeName(int64(b.cfg.smallLen)) + ", 10 dirs; ftp: ftpc mirror): s", false, m, "%.2f"})
 	}
 	for k, rt := range b.res.rtt {
 		cmds[k], wall[k] = float64(rt.commands), rt.wallMs
@@ -147,7 +174,13 @@ func (b *bench) rows() []row {
 	rows = append(rows,
 		row{n + " upload, one connection (ftp: library): files/s", true, up, "%.0f"},
 		row{n + " download, one connection (ftp: library): files/s", true, down, "%.0f"},
+		row{n + " upload over TLS, one connection (ftp: library): files/s", true, upTLS, "%.0f"},
+		row{n + " download over TLS, one connection (ftp: library): files/s", true, downTLS, "%.0f"},
+	)
+	rows = append(rows, mirrorRows...)
+	rows = append(rows,
 		row{"listing of " + thousands(b.cfg.listN) + " entries (ftp: ftpc ls): s", false, list, "%.2f"},
+		row{"listing of " + thousands(b.cfg.listN) + " entries (ftp: ftpc ls): peak RSS MiB", false, listRSS, "%.1f"},
 		row{"login + one small download: commands", false, cmds, "%.0f"},
 		row{"login + one small download: ms", false, wall, "%.1f"},
 	)
@@ -315,9 +348,59 @@ func (b *bench) goals() []goal {
 			goal{"small-file downloads per second ≥ curl's", od >= cd, fmt.Sprintf("%.0f vs %.0f files/s: %s", od, cd, ratio(od, cd))},
 		)
 	}
+	gs = append(gs, b.issue13Goals()...)
 	o, c := b.res.rtt["ftp"], b.res.rtt["curl"]
 	gs = append(gs, goal{"control round trips (login + one small download) ≤ curl's", o.commands <= c.commands,
 		fmt.Sprintf("%d (%s) vs %d (%s)", o.commands, strings.Join(o.verbs, " "), c.commands, strings.Join(c.verbs, " "))})
+	return gs
+}
+
+// issue13Goals are the targets of issue 13: many small files, mirrors and
+// huge listings.
+func (b *bench) issue13Goals() []goal {
+	var gs []goal
+	for _, g := range []struct {
+		op  string
+		max float64
+	}{{"mirror-up-1", 0.8}, {"mirror-up-4", 0.8}, {"mirror-down-1", 0.6}, {"mirror-down-4", 0.6}} {
+		o, l := median(b.res.mirror[g.op]["ftp"]), median(b.res.mirror[g.op]["lftp"])
+		label := g.op
+		for _, op := range mirrorOps {
+			if op.key == g.op {
+				label = op.label
+			}
+		}
+		gs = append(gs, goal{fmt.Sprintf("%s: ftpc mirror ≤ %.1f× lftp mirror's wall time", label, g.max), o > 0 && l > 0 && o <= g.max*l,
+			fmt.Sprintf("%.2f vs %.2f s: %s", o, l, ratio(o, l))})
+	}
+	for _, k := range []string{"ftp", "ftp-library"} {
+		name := "ftpc ls"
+		if k != "ftp" {
+			name = "the library's streaming ls (bench/ftplib)"
+		}
+		if o, c := b.res.list[k], b.res.list["curl"]; o != nil && c != nil {
+			osec, cs := median(o.secs), median(c.secs)
+			gs = append(gs, goal{fmt.Sprintf("listing of %s entries: %s ≤ 1.0× curl's wall time", thousands(b.cfg.listN), name), osec <= cs,
+				fmt.Sprintf("%.2f vs %.2f s: %s", osec, cs, ratio(osec, cs))})
+			gs = append(gs, goal{fmt.Sprintf("listing of %s entries: %s peak RSS ≤ 16 MiB", thousands(b.cfg.listN), name), maxOf(o.rss) <= 16,
+				fmt.Sprintf("%.1f MiB", maxOf(o.rss))})
+		}
+	}
+	for _, k := range []string{"", "/tls"} {
+		o, j := b.res.small["ftp"+k], b.res.small["jlaffaye"+k]
+		if o == nil || j == nil {
+			continue
+		}
+		what := ""
+		if k != "" {
+			what = " over TLS"
+		}
+		ou, ju, od, jd := median(o.up), median(j.up), median(o.down), median(j.down)
+		gs = append(gs,
+			goal{"small-file uploads" + what + " (library, one connection) ≥ 1.2× jlaffaye's files/s", ou >= 1.2*ju, fmt.Sprintf("%.0f vs %.0f files/s: %s", ou, ju, ratio(ou, ju))},
+			goal{"small-file downloads" + what + " (library, one connection) ≥ 1.2× jlaffaye's files/s", od >= 1.2*jd, fmt.Sprintf("%.0f vs %.0f files/s: %s", od, jd, ratio(od, jd))},
+		)
+	}
 	return gs
 }
 
@@ -360,8 +443,9 @@ func (b *bench) report() error {
 	w("- Each %s transfer ran once as a warm-up, whose result was compared byte for byte with the source, then %d times; clients take turns within each round, in a rotating order. **MB/s** = 10^6 bytes per second over the client process's wall time from start to exit (connect, login, transfer, QUIT), median of the %d runs.\n", sizeName(b.cfg.size), b.cfg.runs, b.cfg.runs)
 	w("- **Client CPU** = user + system time of the client process (wait4 rusage), per GiB, median. **Peak RSS** = ru_maxrss of the client process as GNU time reports it (`/usr/bin/time -f %%M`, which forks the client from a 1 MiB process: a child the Go driver started itself would inherit the driver's high-water mark), the largest of the runs. **Server CPU** = user + system time of the server's processes over the run, per GiB, median: what the client's way of transferring costs the server. Each server runs under the driver's `reap` mode, a child subreaper that collects every session process, orphaned ones included, so the listener's and the reaper's CPU time in /proc/PID/stat (with that of their reaped children) hold every session's once it has ended.\n")
 	w("- Column **ftp** is this project's client: `ftpc` (cmd/ftpc) for single transfers, the listing and the round trips; for the small files, which ftpc has no command for, `bench/ftplib`, a small program on the library (one `Conn`, `Store`/`Retrieve` between `*os.File`s and the data connection) — \"ftp (library)\". **jlaffaye** is `bench/jlaffaye` (ftpjl), a program on github.com/jlaffaye/ftp in a module of its own, used as its README shows (io.Copy between files and its streams; a TLS session cache so that data connections resume the session).\n")
-	w("- Small files: %s files of %s, all uploaded on one connection (one client process), then all downloaded on one connection; files/s = files / wall time, median of 3 runs after a warm-up whose files were compared with the sources. curl does it with one invocation and a URL range glob, lftp with `mput`/`mget` in one session.\n", thousands(b.cfg.small), sizeName(int64(b.cfg.smallLen)))
-	w("- Listing: a directory of %s empty files on vsftpd (LIST; vsftpd has no MLSD), median wall time of 3 runs after a warm-up that checked every entry was seen. ftpc and jlaffaye parse each line into an entry (ftpc also sorts and prints them), curl and lftp `ls` print the raw listing; output goes to /dev/null.\n", thousands(b.cfg.listN))
+	w("- Small files: %s files of %s, all uploaded on one connection (one client process), then all downloaded on one connection; files/s = files / wall time, median of 3 runs after a warm-up whose files were compared with the sources. curl does it with one invocation and a URL range glob, lftp with `mput`/`mget` in one session. The same again over explicit TLS on pure-ftpd (data protected, sessions resumed), without curl, whose globbed upload over TLS to pure-ftpd made no progress in 5 minutes in a trial (killed by the driver's time limit).\n", thousands(b.cfg.small), sizeName(int64(b.cfg.smallLen)))
+	w("- Mirrors: the same %s files in 10 directories, mirrored up into a new remote directory and down into a new local one on vsftpd, with `ftpc mirror` and `lftp mirror` (`-R` up), on 1 and on 4 connections (`--parallel`); median wall time of 3 runs after a warm-up whose files were compared byte for byte with the sources (every run checks each file's size). ftpc uploads through `.NAME.part` and renames (lftp writes NAME directly), and checks each upload's size with SIZE.\n", thousands(b.cfg.small))
+	w("- Listing: a directory of %s empty files on vsftpd (LIST; vsftpd has no MLSD), median wall time of 3 runs after a warm-up that checked every entry was seen. ftpc and jlaffaye parse each line into an entry (ftpc also sorts and prints them), \"ftp (library)\" is bench/ftplib printing each entry as ftpc does as it is parsed (Conn.ListSeq, the server's order), curl and lftp `ls` print the raw listing; output goes to /dev/null; peak RSS as for the transfers.\n", thousands(b.cfg.listN))
 	w("- Round trips: the commands vsftpd logged (log_ftp_protocol=YES) for one session of login + download of one %s file, QUIT included; each command waits for its reply. Time is the median wall time of 3 sessions.\n\n", sizeName(int64(b.cfg.smallLen)))
 	w("## Conditions\n\n")
 	w("Other work on this machine (other sessions' builds and tests) shares its CPUs with the clients and servers, and moves wall-time figures more than CPU-time ones. Before measuring, the run waited %v for the 1-minute load average to fall below %.2f. Load average at the start of each part: %s (the benchmark's own client and server make about 2). ", b.res.quietWait, b.cfg.quiet, strings.Join(b.res.loads, "; "))
@@ -369,7 +453,8 @@ func (b *bench) report() error {
 	w("## Results\n\nRatios are ftp's figure divided by the peer's: above 1 is better for \"higher\" rows, below 1 for \"lower\" rows.\n\n%s\n", table)
 	w("### Peak RSS by file size (MiB, largest of 3 runs at %s, of %d at %s)\n\n%s\n", sizeName(b.cfg.midSize), b.cfg.runs, sizeName(b.cfg.size), b.rssTable())
 	w("### Control commands per client (login + one small download)\n\n%s\n", b.rttTable())
-	w("### Small files (medians of 3 runs; ftp is the library on one Conn)\n\n%s\n", b.smallTable())
+	w("### Small files (medians of 3 runs; ftp is the library on one Conn; TLS on pure-ftpd)\n\n%s\n", b.smallTable())
+	w("### Mirrors (medians of 3 runs, s)\n\n%s\n", b.mirrorTable())
 	w("### Listing of %s entries (medians of 3 runs)\n\n%s\n", thousands(b.cfg.listN), b.listTable())
 	w("## References for the limit\n\n%s\n", refs)
 	w("## Targets\n\n%s\n", goalsText(gs))
@@ -435,16 +520,33 @@ func (b *bench) rttTable() string {
 
 func (b *bench) smallTable() string {
 	var cells [][]string
-	for _, k := range b.keys() {
+	for _, k := range append(b.keys(), tlsKeys(b.keys())...) {
 		s := b.res.small[k]
 		if s == nil {
 			continue
 		}
-		cells = append(cells, []string{k,
+		cells = append(cells, []string{strings.Replace(k, "/tls", " (TLS)", 1),
 			fmt.Sprintf("%.0f", median(s.up)), fmt.Sprintf("%.3f", median(s.upCPU)), fmt.Sprintf("%.3f", median(s.upSrv)),
 			fmt.Sprintf("%.0f", median(s.down)), fmt.Sprintf("%.3f", median(s.downCPU)), fmt.Sprintf("%.3f", median(s.downSrv))})
 	}
 	return markdownTable([]string{"client", "upload files/s", "client CPU s", "server CPU s", "download files/s", "client CPU s", "server CPU s"}, cells, 1)
+}
+
+func (b *bench) mirrorTable() string {
+	var cells [][]string
+	for _, op := range mirrorOps {
+		o, l := median(b.res.mirror[op.key]["ftp"]), median(b.res.mirror[op.key]["lftp"])
+		cells = append(cells, []string{op.label, fmt.Sprintf("%.2f", o), fmt.Sprintf("%.2f", l), ratio(o, l)})
+	}
+	return markdownTable([]string{"workload", "ftpc mirror", "lftp mirror", "ftpc/lftp"}, cells, 1)
+}
+
+func tlsKeys(keys []string) []string {
+	var out []string
+	for _, k := range keys {
+		out = append(out, k+"/tls")
+	}
+	return out
 }
 
 func (b *bench) listTable() string {
@@ -458,7 +560,7 @@ func (b *bench) listTable() string {
 		if c.key == "ftp" {
 			name = "ftp (ftpc ls: parse, sort, print)"
 		} else if c == b.libList {
-			name = "ftp (library: Conn.List only)"
+			name = "ftp (library: Conn.ListSeq, printed as parsed)"
 		}
 		cells = append(cells, []string{name, fmt.Sprintf("%.2f", median(l.secs)), fmt.Sprintf("%.0f", float64(b.cfg.listN)/median(l.secs)),
 			fmt.Sprintf("%.3f", median(l.cpu)), fmt.Sprintf("%.3f", median(l.srv)), fmt.Sprintf("%.1f", maxOf(l.rss))})

@@ -7,13 +7,14 @@
 //
 //	ftplib [flags] mput LOCALDIR REMOTEDIR NAME...
 //	ftplib [flags] mget REMOTEDIR LOCALDIR NAME...
-//	ftplib [flags] ls REMOTEDIR      (entries counted, not printed)
+//	ftplib [flags] ls REMOTEDIR      (Conn.ListSeq: each entry printed as parsed)
 //
 // flags: -addr host:port, -user U (password from $FTP_PASSWORD), -tls
 // (explicit, AUTH TLS) and -cacert FILE.
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -24,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	ftp "github.com/seed362563c3/ftp"
@@ -86,11 +88,7 @@ func run(ctx context.Context, addr, user string, useTLS bool, cacert string, arg
 			}
 		}
 	case "ls":
-		var entries []*ftp.Entry
-		entries, err = c.List(ctx, args[1])
-		if err == nil {
-			fmt.Println(len(entries), "entries")
-		}
+		err = list(ctx, c, args[1])
 	default:
 		err = fmt.Errorf("unknown command %q", args[0])
 	}
@@ -123,4 +121,60 @@ func get(ctx context.Context, c *ftp.Conn, remote, local string) error {
 	}
 	_, err = io.Copy(f, r)
 	return errors.Join(err, r.Close(), f.Close())
+}
+
+// list prints each entry as ftpc ls prints it (type, size, time, name),
+// as it is parsed, in the server's order: what ftpc ls does on ListSeq.
+func list(ctx context.Context, c *ftp.Conn, dir string) error {
+	w := bufio.NewWriterSize(os.Stdout, 64<<10)
+	var line []byte
+	var errs []error
+	for e, err := range c.ListSeq(ctx, dir, nil) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		line = appendEntry(line[:0], e)
+		w.Write(line)
+	}
+	return errors.Join(append(errs, w.Flush())...)
+}
+
+func appendEntry(b []byte, e *ftp.Entry) []byte {
+	switch e.Type {
+	case ftp.EntryDir:
+		b = append(b, 'd')
+	case ftp.EntryFile:
+		b = append(b, '-')
+	case ftp.EntryLink:
+		b = append(b, 'l')
+	default:
+		b = append(b, '?')
+	}
+	size := "-"
+	if e.Size >= 0 {
+		size = strconv.FormatInt(e.Size, 10)
+	}
+	b = append(b, ' ')
+	for range 12 - len(size) {
+		b = append(b, ' ')
+	}
+	b = append(b, size...)
+	b = append(b, ' ')
+	n := len(b)
+	if e.ModTime.IsZero() {
+		b = append(b, '-')
+	} else {
+		b = e.ModTime.UTC().AppendFormat(b, time.RFC3339)
+	}
+	for len(b)-n < 20 {
+		b = append(b, ' ')
+	}
+	b = append(b, ' ')
+	b = append(b, e.Name...)
+	if e.Type == ftp.EntryLink && e.Target != "" {
+		b = append(b, " -> "...)
+		b = append(b, e.Target...)
+	}
+	return append(b, '\n')
 }

@@ -101,7 +101,7 @@ const genFeatMLST = "211-Features:\r\n SIZE\r\n MDTM\r\n REST STREAM\r\n EPSV\r\
 
 const genFeatLIST = "211-Features:\r\n SIZE\r\n MDTM\r\n REST STREAM\r\n EPSV\r\n211 End\r\n"
 
-func StartGen(t *testing.T, mlsd bool, list func(verb, dir string) func(w io.Writer) error, stat func(p string) string) *Gen {
+func StartGen(t testing.TB, mlsd bool, list func(verb, dir string) func(w io.Writer) error, stat func(p string) string) *Gen {
 	t.Helper()
 	s := &Gen{feat: genFeatLIST, list: list, stat: stat}
 	if mlsd {
@@ -333,7 +333,7 @@ func MLSDDir(name, unique string) string {
 // name, at every level: the walk never ends unless bounded. Listings more
 // than guardDepth levels below /loop, or of paths longer than guardLen,
 // are refused, so that a client without bounds ends at last.
-func LoopServer(t *testing.T, name string, guardDepth, guardLen int) *Gen {
+func LoopServer(t testing.TB, name string, guardDepth, guardLen int) *Gen {
 	under := func(p string) (int, bool) {
 		if p != "/loop" && !strings.HasPrefix(p, "/loop/") {
 			return 0, false
