@@ -52,6 +52,28 @@ type Options struct {
 	// Limits bounds the walks of the trees and what the mirror holds of
 	// them; nil means the defaults (see Limits).
 	Limits *Limits
+
+	// Filter, when set, chooses the paths mirrored (globs, depth, times);
+	// what it leaves out is neither listed below, sent nor deleted.
+	Filter *Filter
+	// NoPerms leaves permissions alone. Otherwise, as lftp's mirror does,
+	// a copy is given its source's permission bits (never setuid, setgid
+	// or sticky): Down from the listing (MLSD's UNIX.mode, or the ls mode),
+	// where it gives them; Up with SITE CHMOD, where the server has it.
+	// See Down and Up.
+	NoPerms bool
+	// Checksum compares files of the same size by checksum (HASH, or
+	// XSHA256, XSHA1, XMD5, XCRC; the best the server offers) instead of
+	// by time, as rclone's --checksum: a file whose content changed but
+	// kept its size and time is sent, one that is the same but was
+	// touched is not. It costs reading each such file at both ends. A
+	// server with no checksum command leaves size and time to compare,
+	// as Stats.Notes then says.
+	Checksum bool
+	// Plan, when set, is told of each change before it is made (or, with
+	// DryRun, instead): removals first, deepest first, then directories,
+	// then files and permissions. Calls are never concurrent.
+	Plan func(Change)
 }
 
 // Stats counts what a mirror did (or, with DryRun, would do).
@@ -66,6 +88,11 @@ type Stats struct {
 	Symlinks  int   // symbolic links in the source, skipped (never followed)
 	Other     int   // other non-regular source entries (devices, pipes, ...), skipped
 	Refused   int   // names refused as unsafe (see UnsafeNameError)
+	Excluded  int   // source entries Options.Filter left out (a directory once, with all it holds)
+	Modes     int   // unchanged files and existing directories given their source's permissions
+	// Notes says where the mirror did less than asked, and why: a server
+	// without checksums or SITE CHMOD, for instance.
+	Notes []string
 }
 
 // Down makes localDir a copy of the remote directory remoteDir, as
@@ -158,6 +185,11 @@ type mirror struct {
 	opts      Options
 	root      *os.Root // localDir; nil in a dry run whose localDir is missing
 	stamp     atomic.Bool
+	filter    *filter     // Options.Filter, checked
+	noChmod   atomic.Bool // the server has no SITE CHMOD
+	sums      checksums   // Options.Checksum's algorithm, once chosen
+	newModes  newModes    // the modes the server gives new entries
+	planMu    sync.Mutex  // serialises Options.Plan
 
 	mu      sync.Mutex
 	stats   Stats
@@ -196,10 +228,23 @@ func (m *mirror) count(f func(st *Stats)) {
 	m.mu.Unlock()
 }
 
+// note adds a line to Stats.Notes, once.
+func (m *mirror) note(s string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, n := range m.stats.Notes {
+		if n == s {
+			return
+		}
+	}
+	m.stats.Notes = append(m.stats.Notes, s)
+}
+
 func (m *mirror) result() (*Stats, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := m.stats
+	st.Notes = append([]string(nil), m.stats.Notes...)
 	return &st, errors.Join(m.errs...)
 }
 
@@ -254,6 +299,9 @@ func (m *mirror) localName(rel string) (string, error) {
 func (m *mirror) run(ctx context.Context) (*Stats, error) {
 	var src, dst *mirrorTree
 	var err error
+	if m.filter, err = m.opts.Filter.compile(); err != nil {
+		return m.failed(err)
+	}
 	if m.up {
 		if src, err = m.openLocal(ctx, true); err != nil {
 			return m.failed(err)
@@ -341,6 +389,7 @@ func (m *mirror) sync(ctx context.Context, src, dst *mirrorTree) {
 			m.file(ctx, jobs[i])
 		}
 	})
+	m.dirModes(ctx, rels, src, dst)
 }
 
 // mkdirs creates the destination directories a level at a time (parents
@@ -361,6 +410,7 @@ func (m *mirror) mkdirs(ctx context.Context, dirs []string) {
 			if m.isBlocked(rel) {
 				return
 			}
+			m.plan(Change{Op: MakeDir, Path: rel, Type: ftp.EntryDir, Size: -1})
 			created, err := m.mkdir(ctx, rel)
 			if err != nil {
 				m.fail(err)
@@ -422,6 +472,7 @@ func (m *mirror) remove(ctx context.Context, src, dst *mirrorTree, replace map[s
 			}
 			continue
 		}
+		m.plan(Change{Op: Delete, Path: rel, Type: d.typ, Size: d.size, Replace: replace[rel]})
 		if err := m.removeOne(ctx, rel, d); err != nil {
 			m.fail(err)
 			kept[parentRel(rel)] = true

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -48,6 +49,18 @@ func (m *mirror) unchanged(j *mirrorJob) bool {
 	return sameWithin(s.mtime, d.mtime, s.prec, d.prec) || m.up && !m.stamp.Load() && laterWithin(s.mtime, d.mtime, s.prec, d.prec)
 }
 
+// same reports whether a file both ends hold needs no transfer: by
+// checksum with Options.Checksum where the server can tell, else by size
+// and time (unchanged).
+func (m *mirror) same(ctx context.Context, j *mirrorJob) bool {
+	if m.opts.Checksum {
+		if same, known := m.sameContent(ctx, j); known {
+			return same
+		}
+	}
+	return m.unchanged(j)
+}
+
 // resumable reports whether the destination's ".NAME.part" may be
 // continued: no longer than the source, and not older (written after the
 // source last changed), as far as the listed times tell. It is a
@@ -67,11 +80,17 @@ func (m *mirror) resumable(j *mirrorJob) bool {
 
 // file brings one file across, unless it is unchanged.
 func (m *mirror) file(ctx context.Context, j *mirrorJob) {
-	if j.dst != nil && m.unchanged(j) {
+	if j.dst != nil && m.same(ctx, j) {
 		m.count(func(st *Stats) { st.Unchanged++ })
+		m.fixMode(ctx, j.rel, j.src, j.dst.mode, true)
 		return
 	}
 	partOK := m.resumable(j)
+	c := Change{Op: Transfer, Path: j.rel, Type: ftp.EntryFile, Size: j.src.size}
+	if partOK {
+		c.Offset = j.part.size
+	}
+	m.plan(c)
 	if m.opts.DryRun {
 		m.count(func(st *Stats) {
 			st.Files++
@@ -146,7 +165,12 @@ func (m *mirror) download(ctx context.Context, j *mirrorJob, ro *resume.Options)
 	if ro.Fresh {
 		flags |= os.O_TRUNC
 	}
-	f, err := m.root.OpenFile(part, flags, 0o644)
+	mode, setMode := m.perms(j.src)
+	create := fs.FileMode(0o644)
+	if setMode {
+		create = 0o600 // no more open than the source until its mode is set
+	}
+	f, err := m.root.OpenFile(part, flags, create)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -177,6 +201,11 @@ func (m *mirror) download(ctx context.Context, j *mirrorJob, ro *resume.Options)
 	}
 	if err != nil {
 		return res, nil, err
+	}
+	if setMode {
+		if err := m.root.Chmod(part, mode); err != nil {
+			return res, nil, err
+		}
 	}
 	m.exactTime(ctx, j.src, j.rel)
 	if t := j.src.mtime; !t.IsZero() {
@@ -247,7 +276,7 @@ func (m *mirror) upload(ctx context.Context, j *mirrorJob, ro *resume.Options) (
 	remote := m.remotePath(j.rel)
 	ro.TempName = true
 	if ro.Fresh && !ro.Verify && !ro.RequireChecksum && (ro.Journal == "" || fi.Size() <= smallFile) {
-		res, after, err = m.sendOnce(ctx, f, fi, remote, ro.Progress)
+		res, after, err = m.sendOnce(ctx, f, fi, j.rel, j.src, ro.Progress)
 		if err == nil || !ftp.Retryable(err) || ro.Retries < 0 {
 			return res, after, err
 		}
@@ -255,10 +284,23 @@ func (m *mirror) upload(ctx context.Context, j *mirrorJob, ro *resume.Options) (
 			return nil, nil, serr
 		}
 	}
-	if res, err = resume.Upload(ctx, m.p, f, fi.Size(), remote, ro); err != nil || !m.stamp.Load() {
+	if res, err = resume.Upload(ctx, m.p, f, fi.Size(), remote, ro); err != nil {
 		return res, nil, err
 	}
-	after = with(ctx, m.p, func(c *ftp.Conn) error { return m.stampTime(ctx, c, remote, fi.ModTime()) })
+	mode, setMode := m.perms(j.src)
+	if !m.stamp.Load() && !setMode {
+		return res, nil, nil
+	}
+	after = with(ctx, m.p, func(c *ftp.Conn) error {
+		var err error
+		if m.stamp.Load() {
+			err = m.stampTime(ctx, c, remote, fi.ModTime())
+		}
+		if setMode {
+			err = errors.Join(err, m.setNew(ctx, c, j.rel, false, mode))
+		}
+		return err
+	})
 	return res, after, nil
 }
 
@@ -267,7 +309,8 @@ func (m *mirror) upload(ctx context.Context, j *mirrorJob, ro *resume.Options) (
 const smallFile = 1 << 20
 
 // sendOnce is upload's first attempt, on one connection.
-func (m *mirror) sendOnce(ctx context.Context, f *os.File, fi os.FileInfo, remote string, progress ftp.Progress) (res *resume.Result, after, err error) {
+func (m *mirror) sendOnce(ctx context.Context, f *os.File, fi os.FileInfo, rel string, src *mirrorEntry, progress ftp.Progress) (res *resume.Result, after, err error) {
+	remote := m.remotePath(rel)
 	size := fi.Size()
 	part := path.Join(path.Dir(remote), "."+path.Base(remote)+".part")
 	err = with(ctx, m.p, func(c *ftp.Conn) error {
@@ -296,6 +339,9 @@ func (m *mirror) sendOnce(ctx context.Context, f *os.File, fi os.FileInfo, remot
 		}
 		if m.stamp.Load() {
 			after = m.stampTime(ctx, c, remote, fi.ModTime())
+		}
+		if mode, ok := m.perms(src); ok {
+			after = errors.Join(after, m.setNew(ctx, c, rel, false, mode))
 		}
 		return nil
 	})

@@ -26,6 +26,7 @@ type mirrorEntry struct {
 	// prec is how far mtime can be trusted when not exact: a LIST time
 	// gives the minute, or only the day for older files (see precision).
 	prec time.Duration
+	mode fs.FileMode // the permission bits, 0 when unknown
 }
 
 // mirrorTree is one end of a mirror, keyed by slash-separated paths
@@ -78,6 +79,7 @@ func (m *mirror) openLocal(ctx context.Context, source bool) (*mirrorTree, error
 	if !source {
 		if _, err := os.Stat(m.localDir); errors.Is(err, fs.ErrNotExist) {
 			m.stats.Dirs++
+			m.plan(Change{Op: MakeDir, Type: ftp.EntryDir, Size: -1})
 			if m.opts.DryRun {
 				return newMirrorTree(), nil
 			}
@@ -127,6 +129,10 @@ func (m *mirror) localTree(ctx context.Context, source bool) (*mirrorTree, error
 		if rel == "" {
 			return nil
 		}
+		if d.IsDir() && m.filter.skipDir(rel) {
+			m.excluded(t, source, rel)
+			return fs.SkipDir
+		}
 		if source && !ftp.SafeName(d.Name()) {
 			t.incomplete[parentRel(rel)] = true
 			m.refuse(&ftp.UnsafeNameError{Dir: filepath.Join(m.localDir, filepath.FromSlash(parentRel(rel))), Name: d.Name()})
@@ -141,7 +147,11 @@ func (m *mirror) localTree(ctx context.Context, source bool) (*mirrorTree, error
 			m.fail(fmt.Errorf("ftp: mirror: %w", err))
 			return nil
 		}
-		e := &mirrorEntry{size: info.Size(), mtime: info.ModTime(), exact: true}
+		if !d.IsDir() && m.filter.skipFile(rel, info.ModTime()) {
+			m.excluded(t, source, rel)
+			return nil
+		}
+		e := &mirrorEntry{size: info.Size(), mtime: info.ModTime(), exact: true, mode: info.Mode().Perm()}
 		switch mode := info.Mode(); {
 		case mode&fs.ModeSymlink != 0:
 			e.typ = ftp.EntryLink
@@ -172,6 +182,7 @@ func (m *mirror) remoteTree(ctx context.Context, source bool) (*mirrorTree, erro
 	root, err := rootEntry(ctx, m.remoteDir, m.p.Stat)
 	if !source && errors.Is(err, fs.ErrNotExist) {
 		m.stats.Dirs++
+		m.plan(Change{Op: MakeDir, Type: ftp.EntryDir, Size: -1})
 		if !m.opts.DryRun {
 			if err := m.p.MakeDirAll(ctx, m.remoteDir); err != nil {
 				return nil, fmt.Errorf("ftp: mirror: %w", err)
@@ -203,16 +214,36 @@ func (m *mirror) remoteTree(ctx context.Context, source bool) (*mirrorTree, erro
 		if rel == "" {
 			return nil
 		}
+		if e.Type == ftp.EntryDir && m.filter.skipDir(rel) {
+			m.excluded(t, source, rel)
+			return fs.SkipDir // not listed
+		}
+		if e.Type != ftp.EntryDir && m.filter.skipFile(rel, e.ModTime) {
+			m.excluded(t, source, rel)
+			return nil
+		}
 		// A name listed twice comes once, the second time as a
 		// *RevisitError for its directory.
 		exact := e.Facts["modify"] != "" && !e.ModTime.IsZero()
-		t.entries[rel] = &mirrorEntry{typ: e.Type, size: e.Size, mtime: e.ModTime, exact: exact, remote: !exact, prec: precision(e, exact)}
+		t.entries[rel] = &mirrorEntry{typ: e.Type, size: e.Size, mtime: e.ModTime, exact: exact, remote: !exact,
+			prec: precision(e, exact), mode: e.Mode.Perm()}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ftp: mirror: %w", err)
 	}
 	return t, nil
+}
+
+// excluded notes an entry the filter left out: counted in the source; in
+// the destination, its directory is kept whole (nothing the filter hides
+// is deleted, nor the directories holding it).
+func (m *mirror) excluded(t *mirrorTree, source bool, rel string) {
+	if source {
+		m.count(func(st *Stats) { st.Excluded++ })
+		return
+	}
+	t.incomplete[parentRel(rel)] = true
 }
 
 // precision is how far a listed time can be trusted: the second for MLSx,
