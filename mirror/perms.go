@@ -37,6 +37,10 @@ func dirMode(mode fs.FileMode) fs.FileMode { return mode | 0o700 }
 // connection). A server without SITE CHMOD is noted once and not asked
 // again; the data is in place either way.
 func (m *mirror) chmodAt(ctx context.Context, c *ftp.Conn, rel string, mode fs.FileMode) error {
+	if m.up && m.noChmod.Load() {
+		return nil
+	}
+	m.plan(Change{Op: Chmod, Path: rel, Size: -1, Mode: mode})
 	if m.opts.DryRun {
 		return nil
 	}
@@ -104,9 +108,12 @@ func (m *mirror) setNew(ctx context.Context, c *ftp.Conn, rel string, dir bool, 
 	if dir {
 		k = 1
 	}
+	if m.opts.DryRun {
+		return nil // what the server would give is not known
+	}
 	nm := &m.newModes
-	nm.mu.Lock() // held while the first is looked at: one Stat, not one per connection
-	if !nm.known[k] && !m.opts.DryRun {
+	nm.mu.Lock() // held while the first is looked at: one listing, not one per connection
+	if !nm.known[k] {
 		nm.known[k], nm.mode[k] = m.learnMode(ctx, c, rel)
 	}
 	def := nm.mode[k]
@@ -121,8 +128,9 @@ func (m *mirror) setNew(ctx context.Context, c *ftp.Conn, rel string, dir bool, 
 // unless have (the destination's mode; exists says there is one) equals
 // them already. An existing remote entry whose listing gave no mode is
 // left alone: asking every run would cost a command for each file. A
-// change to an existing entry counts in Stats.Modes.
-func (m *mirror) fixMode(ctx context.Context, rel string, src *mirrorEntry, have fs.FileMode, exists bool) {
+// change to an entry that was there before (not fresh) counts in
+// Stats.Modes.
+func (m *mirror) fixMode(ctx context.Context, rel string, src *mirrorEntry, have fs.FileMode, exists, fresh bool) {
 	want, ok := m.perms(src)
 	if !ok {
 		return
@@ -133,11 +141,10 @@ func (m *mirror) fixMode(ctx context.Context, rel string, src *mirrorEntry, have
 	if exists && (have == want || m.up && have == 0) {
 		return
 	}
-	m.plan(Change{Op: Chmod, Path: rel, Type: src.typ, Size: -1, Mode: want})
 	var err error
 	switch {
 	case exists:
-		if err = m.chmodAt(ctx, nil, rel, want); err == nil && !m.noChmod.Load() {
+		if err = m.chmodAt(ctx, nil, rel, want); err == nil && !fresh && !m.noChmod.Load() {
 			m.count(func(st *Stats) { st.Modes++ })
 		}
 	case m.up:
@@ -169,10 +176,15 @@ func (m *mirror) dirModes(ctx context.Context, rels []string, src, dst *mirrorTr
 		if ctx.Err() != nil {
 			return
 		}
-		if d := dst.entries[rel]; d != nil && d.typ == ftp.EntryDir {
-			m.fixMode(ctx, rel, src.entries[rel], d.mode, true)
-		} else {
-			m.fixMode(ctx, rel, src.entries[rel], 0, false)
+		switch d := dst.entries[rel]; {
+		case d != nil && d.typ == ftp.EntryDir:
+			m.fixMode(ctx, rel, src.entries[rel], d.mode, true, false)
+		case !m.up:
+			// Made here with 0755 (less, under a umask): only another
+			// mode needs setting.
+			m.fixMode(ctx, rel, src.entries[rel], 0o755, true, true)
+		default:
+			m.fixMode(ctx, rel, src.entries[rel], 0, false, true)
 		}
 	}
 }

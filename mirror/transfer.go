@@ -82,7 +82,7 @@ func (m *mirror) resumable(j *mirrorJob) bool {
 func (m *mirror) file(ctx context.Context, j *mirrorJob) {
 	if j.dst != nil && m.same(ctx, j) {
 		m.count(func(st *Stats) { st.Unchanged++ })
-		m.fixMode(ctx, j.rel, j.src, j.dst.mode, true)
+		m.fixMode(ctx, j.rel, j.src, j.dst.mode, true, false)
 		return
 	}
 	partOK := m.resumable(j)

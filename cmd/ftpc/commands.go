@@ -83,15 +83,26 @@ command that resumes the upload.`,
 			more:    "--reverse DIR URL", moreSummary: "make the remote directory URL a copy of DIR",
 			about: `Make the local directory DIR a copy of the remote directory URL, as lftp's
 mirror does: only what is missing or changed (size, or time to the
-second) moves; partial copies (".NAME.part") are resumed; times are kept.
-With --reverse, make the remote directory a copy of DIR.`,
-			examples: []string{"mirror ftp://ftp.example.com/pub/site ./site", "mirror --reverse --delete --dry-run ./site ftpes://alice@ftp.example.com/www"},
+second; or checksum, with --checksum) moves; partial copies (".NAME.part")
+are resumed; times and permissions are kept (--no-perms: not the
+permissions). --exclude and --include choose paths by glob: an excluded
+directory is not even listed, and nothing excluded is deleted. With
+--reverse, make the remote directory a copy of DIR.`,
+			examples: []string{"mirror --exclude '*.tmp' --exclude 'cache/**' ftp://ftp.example.com/pub/site ./site",
+				"mirror --reverse --delete --dry-run ./site ftpes://alice@ftp.example.com/www"},
 			flags: func(fs *flag.FlagSet, o *options) {
 				o.parallel = 4
 				fs.BoolVar(&o.reverse, "reverse", o.reverse, "upload DIR to URL instead of downloading")
 				fs.IntVar(&o.parallel, "parallel", o.parallel, "`N` files (and connections) at once")
 				fs.BoolVar(&o.delete, "delete", o.delete, "remove what the source does not hold")
 				fs.BoolVar(&o.dryRun, "dry-run", o.dryRun, "change nothing: list each file that would be transferred or deleted, then the counts")
+				fs.Var(&o.exclude, "exclude", "leave out paths matching the glob `PATTERN` (*, ?, [a-z], ** for any depth; a leading / anchors it at the top); repeatable")
+				fs.Var(&o.include, "include", "take only files matching the glob `PATTERN`; repeatable")
+				fs.IntVar(&o.maxDepth, "max-depth", o.maxDepth, "go no deeper than `N` levels (1: the top directory's files only)")
+				fs.Var(&o.newerThan, "newer-than", "take only files modified after `WHEN`: an age (7d, 36h) or a date (2026-11-01)")
+				fs.Var(&o.olderThan, "older-than", "take only files modified before `WHEN`")
+				fs.BoolVar(&o.noPerms, "no-perms", o.noPerms, "leave permissions alone (by default copies get the source's mode; never setuid)")
+				fs.BoolVar(&o.checksum, "checksum", o.checksum, "compare files of equal size by checksum (HASH, XSHA256...) instead of time")
 				transferFlags(fs, o, "each transfer")
 			}},
 		{name: "cp", args: "URL URL", min: 2, max: 2, groups: connFlags | jsonFlag, run: cmdCopy,

@@ -108,6 +108,12 @@ type options struct {
 	parallel int  // mirror: files at once
 	delete   bool // mirror: remove extraneous files
 	dryRun   bool // mirror: change nothing
+
+	exclude, include     listFlag // mirror: globs
+	maxDepth             int      // mirror: levels, 0 for all
+	newerThan, olderThan timeFlag // mirror: the time window
+	noPerms              bool     // mirror: leave permissions alone
+	checksum             bool     // mirror: compare by checksum
 }
 
 // session is what a command runs with.

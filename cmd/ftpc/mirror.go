@@ -42,22 +42,19 @@ func cmdMirror(ctx context.Context, s *session, args []string) error {
 		Delete:   s.opts.delete,
 		DryRun:   s.opts.dryRun,
 		Resume:   s.resumeOptions(),
+		Filter:   s.opts.filter(),
+		NoPerms:  s.opts.noPerms,
+		Checksum: s.opts.checksum,
 	}
-	if s.opts.dryRun {
-		// Each change first, then the library's counts. A plan that fails
-		// (the source is not there) is the mirror's error too.
-		pl := &planner{pool: pool, up: s.opts.reverse, remoteDir: remoteDir, localDir: dir, opts: opts}
-		if plan, err := pl.plan(ctx); err == nil {
-			if err := writePlan(s.stdout, plan, s.opts.json); err != nil {
-				return err
-			}
-		}
-	}
-	prog := newProgress(s.opts.progress, s.stderr)
 	op := "get"
 	if s.opts.reverse {
 		op = "put"
 	}
+	plan := &planRecorder{op: op}
+	if s.opts.dryRun {
+		opts.Plan = plan.add
+	}
+	prog := newProgress(s.opts.progress, s.stderr)
 	mp := newMirrorProgress(prog, op)
 	opts.Progress = mp.callback()
 	var st *mirror.Stats
@@ -69,7 +66,16 @@ func cmdMirror(ctx context.Context, s *session, args []string) error {
 	mp.end()
 	prog.wait()
 	s.debugPool(pool)
+	if s.opts.dryRun {
+		// Each change first, then the counts.
+		if werr := writePlan(s.stdout, plan.actions(), s.opts.json); werr != nil && err == nil {
+			err = werr
+		}
+	}
 	if st != nil {
+		for _, n := range st.Notes {
+			fmt.Fprintf(s.stderr, "ftpc: mirror: %s\n", n)
+		}
 		if s.opts.json {
 			if werr := writeJSON(s.stdout, newJSONMirror(st, op, s.opts.dryRun)); werr != nil && err == nil {
 				err = werr
