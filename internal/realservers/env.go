@@ -294,6 +294,9 @@ type Options struct {
 	// client (server-to-server copies): vsftpd's port_promiscuous and
 	// pasv_promiscuous, proftpd's AllowForeignAddress, pure-ftpd's -w (--allowuserfxp).
 	AllowFXP bool
+	// Checksums offers HASH and the X commands where the server has a
+	// module for them (proftpd's mod_digest).
+	Checksums bool
 	// Wrapper, when set, is a command line that each server process runs
 	// under, its own command line appended: the benchmark runs servers
 	// under a reaper that collects the CPU time of their sessions.

@@ -102,8 +102,14 @@ func StartProftpd(e *Env, o Options) (*Server, error) {
 		line("AllowStoreRestart on")
 		line("AllowRetrieveRestart on")
 		line("AllowForeignAddress %s", onOff(o.AllowFXP))
-		if o.TLS != Plain {
+		if o.Checksums || o.TLS != Plain {
 			line("ModulePath %s", modules)
+		}
+		if o.Checksums {
+			line("LoadModule mod_digest.c")
+			line("DigestEngine on")
+		}
+		if o.TLS != Plain {
 			line("LoadModule mod_tls.c")
 			line("TLSEngine on")
 			line("TLSLog %s", tlsLog)
