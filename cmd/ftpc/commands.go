@@ -53,8 +53,15 @@ func init() {
 			summary: "list a directory, or show one file",
 			about: `List the directory URL names (hidden entries are shown when the server
 lists them), one entry a line: type, size, modification time (UTC) and
-name; a URL naming a file shows that file.`,
-			examples: []string{"ls ftp://ftp.example.com/pub/", "ls --json ftpes://alice@ftp.example.com/reports/"}},
+name; a URL naming a file shows that file. Entries are sorted by name up
+to 10000; a longer listing is printed in the server's order as it
+arrives, in constant memory (--sort sorts any number, --no-sort none).`,
+			examples: []string{"ls --json ftpes://alice@ftp.example.com/reports/",
+				"ls --no-sort ftp://ftp.example.com/huge/ | grep '\\.iso$'"},
+			flags: func(fs *flag.FlagSet, o *options) {
+				fs.BoolFunc("sort", "sort every entry by name, however many (holds them all)", func(string) error { o.sortMode = "all"; return nil })
+				fs.BoolFunc("no-sort", "print entries in the server's order as they arrive", func(string) error { o.sortMode = "none"; return nil })
+			}},
 		{name: "get", args: "URL [LOCAL]", min: 1, max: 2, groups: connFlags | progressFlags | jsonFlag, run: cmdGet,
 			summary: "download a file",
 			about: `Download the file URL names. LOCAL is a file, a directory (an existing one,

@@ -174,7 +174,11 @@ func cmdDemo(ctx context.Context, s *session, _ []string) error {
 		return fmt.Errorf("demo: list: %w", err)
 	}
 	fmt.Fprintln(out, "server directory:")
-	printEntries(out, entries)
+	p := &entryPrinter{w: out, stderr: io.Discard, bound: -1}
+	for _, e := range entries {
+		p.add(e, false)
+	}
+	p.finish()
 	c2.Close() // so that its QUIT is counted
 
 	fmt.Fprintln(out, "summary:")

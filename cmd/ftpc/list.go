@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -16,41 +17,55 @@ import (
 	ftp "github.com/seed362563c3/ftp"
 )
 
+// sortBound is how many entries ls holds to sort them by name. A longer
+// listing is printed in the server's order as it arrives, so that memory
+// stays flat whatever its length (--sort holds and sorts them all).
+const sortBound = 10000
+
 func cmdList(ctx context.Context, s *session, args []string) error {
 	t, c, err := s.connect(ctx, args[0])
 	if err != nil {
 		return err
 	}
 	defer release(ctx, c)
-	entries, err := c.List(ctx, t.path)
-	if err != nil && len(entries) == 0 {
+	out := bufio.NewWriterSize(s.stdout, 64<<10)
+	p := &entryPrinter{w: out, json: s.opts.json, bound: sortBound, stderr: s.stderr}
+	switch s.opts.sortMode {
+	case "all":
+		p.bound = -1
+	case "none":
+		p.bound = 0
+	}
+	var listErr error
+	for e, err := range c.ListSeq(ctx, t.path, nil) {
+		// Names that are not one path element are refused by the
+		// library (nothing may build a path of them), but showing
+		// them, escaped, is what a listing is for.
+		var ue *ftp.UnsafeNameError
+		switch {
+		case err == nil:
+			p.add(e, false)
+		case errors.As(err, &ue) && ue.Entry != nil:
+			p.add(ue.Entry, true)
+		default:
+			listErr = err
+		}
+	}
+	if listErr != nil && p.count == 0 {
 		// A URL naming a file: MLSD refuses a file (proftpd: 550 "not a
 		// directory"), and a LIST may too. The file is shown as ls shows
 		// one, under the path given.
-		if e, ok := statFile(ctx, c, t.path, err); ok {
-			entries, err = []*ftp.Entry{e}, nil
+		if e, ok := statFile(ctx, c, t.path, listErr); ok {
+			p.add(e, false)
+			listErr = nil
 		}
 	}
-	// Names that are not one path element are refused by the library
-	// (nothing may build a path of them), but showing them, escaped, is
-	// what a listing is for.
-	shown, err := takeUnsafe(err)
-	if s.opts.json {
-		for _, e := range sortEntries(entries) {
-			if werr := writeJSON(s.stdout, newJSONEntry(e, false)); werr != nil {
-				return werr
-			}
-		}
-		for _, e := range sortEntries(shown) {
-			if werr := writeJSON(s.stdout, newJSONEntry(e, true)); werr != nil {
-				return werr
-			}
-		}
-	} else {
-		printEntries(s.stdout, append(entries, shown...))
+	p.finish()
+	if err := out.Flush(); err != nil && listErr == nil {
+		return err
 	}
 	var le *ftp.ListError
-	if errors.As(err, &le) {
+	if errors.As(listErr, &le) {
 		for _, line := range le.Lines {
 			fmt.Fprintf(s.stderr, "ftpc: listing line not understood: %q\n", escapeText(line))
 		}
@@ -58,7 +73,70 @@ func cmdList(ctx context.Context, s *session, args []string) error {
 			fmt.Fprintf(s.stderr, "ftpc: %d more listing lines not understood\n", le.Count-len(le.Lines))
 		}
 	}
-	return err
+	if listErr == nil {
+		return p.err
+	}
+	return listErr
+}
+
+// entryPrinter prints a listing as ls shows it. It holds up to bound
+// entries to print them sorted by name at the end; past the bound it
+// prints what it holds and every later entry as it comes, in the server's
+// order. A bound of 0 holds nothing; a negative one holds everything.
+type entryPrinter struct {
+	w      io.Writer
+	stderr io.Writer
+	json   bool
+	bound  int
+
+	held      []heldEntry
+	streaming bool
+	count     int
+	err       error // the first write error
+}
+
+type heldEntry struct {
+	e      *ftp.Entry
+	unsafe bool
+}
+
+func (p *entryPrinter) add(e *ftp.Entry, unsafe bool) {
+	p.count++
+	if !p.streaming && (p.bound < 0 || len(p.held) < p.bound) {
+		p.held = append(p.held, heldEntry{e, unsafe})
+		return
+	}
+	if !p.streaming {
+		p.streaming = true
+		if p.bound > 0 {
+			fmt.Fprintf(p.stderr, "ftpc: more than %d entries: shown in the server's order as they arrive (--sort sorts any number, holding them all)\n", p.bound)
+		}
+		for _, h := range p.held {
+			p.print(h.e, h.unsafe)
+		}
+		p.held = nil
+	}
+	p.print(e, unsafe)
+}
+
+// finish prints the entries still held, sorted by name.
+func (p *entryPrinter) finish() {
+	sort.SliceStable(p.held, func(i, j int) bool { return p.held[i].e.Name < p.held[j].e.Name })
+	for _, h := range p.held {
+		p.print(h.e, h.unsafe)
+	}
+	p.held = nil
+}
+
+func (p *entryPrinter) print(e *ftp.Entry, unsafe bool) {
+	if p.err != nil {
+		return
+	}
+	if p.json {
+		p.err = writeJSON(p.w, newJSONEntry(e, unsafe))
+		return
+	}
+	_, p.err = io.WriteString(p.w, entryLine(e))
 }
 
 // statFile describes p when a listing of it was refused because it is a
@@ -78,48 +156,24 @@ func statFile(ctx context.Context, c *ftp.Conn, p string, listErr error) (*ftp.E
 	return &shown, true
 }
 
-// takeUnsafe takes the *UnsafeNameErrors out of a listing's error and
-// returns their entries, with what else the error held.
-func takeUnsafe(err error) ([]*ftp.Entry, error) {
-	var entries []*ftp.Entry
-	var rest []error
-	for _, e := range flattenErrors(err) {
-		var ue *ftp.UnsafeNameError
-		if errors.As(e, &ue) && ue.Entry != nil {
-			entries = append(entries, ue.Entry)
-			continue
-		}
-		rest = append(rest, e)
+// entryLine is one entry as ls prints it: type, size, time and name.
+// Names and link targets are printed as ls -b prints them, with control
+// characters escaped (escapeName): a name is the server's to choose, and
+// must not drive the terminal.
+func entryLine(e *ftp.Entry) string {
+	size := "-"
+	if e.Size >= 0 {
+		size = strconv.FormatInt(e.Size, 10)
 	}
-	return entries, errors.Join(rest...)
-}
-
-// sortEntries sorts entries by name and returns them.
-func sortEntries(entries []*ftp.Entry) []*ftp.Entry {
-	sort.SliceStable(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
-	return entries
-}
-
-// printEntries writes one line per entry, sorted by name: type, size, time
-// and name. Names and link targets are printed as ls -b prints them, with
-// control characters escaped (escapeName): a name is the server's to
-// choose, and must not drive the terminal.
-func printEntries(w io.Writer, entries []*ftp.Entry) {
-	for _, e := range sortEntries(entries) {
-		size := "-"
-		if e.Size >= 0 {
-			size = strconv.FormatInt(e.Size, 10)
-		}
-		mod := "-"
-		if !e.ModTime.IsZero() {
-			mod = e.ModTime.UTC().Format(time.RFC3339)
-		}
-		name := escapeName(e.Name)
-		if e.Type == ftp.EntryLink && e.Target != "" {
-			name += " -> " + escapeName(e.Target)
-		}
-		fmt.Fprintf(w, "%c %12s %-20s %s\n", typeChar(e.Type), size, mod, name)
+	mod := "-"
+	if !e.ModTime.IsZero() {
+		mod = e.ModTime.UTC().Format(time.RFC3339)
 	}
+	name := escapeName(e.Name)
+	if e.Type == ftp.EntryLink && e.Target != "" {
+		name += " -> " + escapeName(e.Target)
+	}
+	return fmt.Sprintf("%c %12s %-20s %s\n", typeChar(e.Type), size, mod, name)
 }
 
 func typeChar(t ftp.EntryType) byte {

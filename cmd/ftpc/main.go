@@ -75,13 +75,14 @@ func main() {
 
 // options holds every flag; each command registers the ones it accepts.
 type options struct {
-	active  bool
-	debug   bool
-	timeout time.Duration
-	resume  bool
-	parents bool
-	size    sizeFlag // demo only
-	json    bool     // results as JSON lines
+	active   bool
+	debug    bool
+	timeout  time.Duration
+	resume   bool
+	parents  bool
+	size     sizeFlag // demo only
+	json     bool     // results as JSON lines
+	sortMode string   // ls: "" sorts up to sortBound entries, "all" every one, "none" none
 
 	listen        string // serve: listen address
 	serveUser     string // serve: the one user allowed
