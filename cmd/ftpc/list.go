@@ -92,7 +92,8 @@ type entryPrinter struct {
 	held      []heldEntry
 	streaming bool
 	count     int
-	err       error // the first write error
+	err       error  // the first write error
+	line      []byte // the line being printed, reused
 }
 
 type heldEntry struct {
@@ -136,7 +137,8 @@ func (p *entryPrinter) print(e *ftp.Entry, unsafe bool) {
 		p.err = writeJSON(p.w, newJSONEntry(e, unsafe))
 		return
 	}
-	_, p.err = io.WriteString(p.w, entryLine(e))
+	p.line = appendEntry(p.line[:0], e)
+	_, p.err = p.w.Write(p.line)
 }
 
 // statFile describes p when a listing of it was refused because it is a
@@ -156,24 +158,41 @@ func statFile(ctx context.Context, c *ftp.Conn, p string, listErr error) (*ftp.E
 	return &shown, true
 }
 
-// entryLine is one entry as ls prints it: type, size, time and name.
-// Names and link targets are printed as ls -b prints them, with control
-// characters escaped (escapeName): a name is the server's to choose, and
-// must not drive the terminal.
-func entryLine(e *ftp.Entry) string {
-	size := "-"
+// appendEntry appends the line ls prints for e: type, size, time and
+// name. Names and link targets are printed as ls -b prints them, with
+// control characters escaped (escapeName): a name is the server's to
+// choose, and must not drive the terminal. ls of a long listing formats
+// every line into one reused buffer.
+func appendEntry(b []byte, e *ftp.Entry) []byte {
+	b = append(b, typeChar(e.Type), ' ')
+	var num [20]byte
+	size := num[:0]
 	if e.Size >= 0 {
-		size = strconv.FormatInt(e.Size, 10)
+		size = strconv.AppendInt(size, e.Size, 10)
+	} else {
+		size = append(size, '-')
 	}
-	mod := "-"
-	if !e.ModTime.IsZero() {
-		mod = e.ModTime.UTC().Format(time.RFC3339)
+	for range 12 - len(size) {
+		b = append(b, ' ')
 	}
-	name := escapeName(e.Name)
+	b = append(b, size...)
+	b = append(b, ' ')
+	start := len(b)
+	if e.ModTime.IsZero() {
+		b = append(b, '-')
+	} else {
+		b = e.ModTime.UTC().AppendFormat(b, time.RFC3339)
+	}
+	for len(b)-start < 20 {
+		b = append(b, ' ')
+	}
+	b = append(b, ' ')
+	b = append(b, escapeName(e.Name)...)
 	if e.Type == ftp.EntryLink && e.Target != "" {
-		name += " -> " + escapeName(e.Target)
+		b = append(b, " -> "...)
+		b = append(b, escapeName(e.Target)...)
 	}
-	return fmt.Sprintf("%c %12s %-20s %s\n", typeChar(e.Type), size, mod, name)
+	return append(b, '\n')
 }
 
 func typeChar(t ftp.EntryType) byte {

@@ -9,6 +9,9 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
+
+	ftp "github.com/seed362563c3/ftp"
 
 	"github.com/seed362563c3/ftp/internal/fakeftp"
 	"github.com/stretchr/testify/require"
@@ -89,4 +92,21 @@ func TestListStreams(t *testing.T) {
 	requireOK(t, js)
 	require.Equal(t, 3, strings.Count(js.stdout, "\n"))
 	require.True(t, strings.HasPrefix(js.stdout, `{"name":"f000002"`), "json in the server's order: %s", js.stdout)
+}
+
+// TestAppendEntry: the line of each kind of entry, column for column.
+func TestAppendEntry(t *testing.T) {
+	mod := time.Date(2026, 11, 30, 6, 7, 8, 0, time.FixedZone("x", 3600))
+	for _, c := range []struct {
+		e    ftp.Entry
+		want string
+	}{
+		{ftp.Entry{Name: "a.txt", Type: ftp.EntryFile, Size: 7, ModTime: mod}, "-            7 2026-11-30T05:07:08Z a.txt\n"},
+		{ftp.Entry{Name: "dir", Type: ftp.EntryDir, Size: -1}, "d            - -                    dir\n"},
+		{ftp.Entry{Name: "l", Type: ftp.EntryLink, Size: 123456789012345, Target: "t\x1b"}, "l 123456789012345 -                    l -> t\\x1b\n"},
+		{ftp.Entry{Name: "new\nline", Type: ftp.EntryOther, Size: 0}, "?            0 -                    new\\nline\n"},
+	} {
+		got := string(appendEntry([]byte("keep"), &c.e))
+		require.Equal(t, "keep"+c.want, got)
+	}
 }
