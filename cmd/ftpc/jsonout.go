@@ -18,25 +18,33 @@ import (
 // character escaped, C1 and DEL included, which encoding/json leaves as
 // they are: a name cannot drive the terminal through JSON either.
 func writeJSON(w io.Writer, v any) error {
+	b, err := appendJSON(nil, v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// appendJSON appends the line writeJSON writes for v to dst.
+func appendJSON(dst []byte, v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		return err
+		return dst, err
 	}
 	b := buf.Bytes()
-	var out bytes.Buffer
 	for len(b) > 0 {
 		r, size := utf8.DecodeRune(b)
 		if r == 0x7f || r >= 0x80 && r <= 0x9f {
-			fmt.Fprintf(&out, `\u%04x`, r)
+			dst = fmt.Appendf(dst, `\u%04x`, r)
 		} else {
-			out.Write(b[:size])
+			dst = append(dst, b[:size]...)
 		}
 		b = b[size:]
 	}
-	_, err := w.Write(out.Bytes())
-	return err
+	return dst, nil
 }
 
 // jsonEntry is one entry of ls --json.

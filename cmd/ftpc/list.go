@@ -5,6 +5,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -83,28 +84,37 @@ func cmdList(ctx context.Context, s *session, args []string) error {
 // entries to print them sorted by name at the end; past the bound it
 // prints what it holds and every later entry as it comes, in the server's
 // order. A bound of 0 holds nothing; a negative one holds everything.
+// What it holds is each entry's name and printed line in one buffer
+// (about 100 bytes an entry, where an *ftp.Entry and its strings take
+// about three times that), so that sorting costs little memory.
 type entryPrinter struct {
 	w      io.Writer
 	stderr io.Writer
 	json   bool
 	bound  int
 
-	held      []heldEntry
-	streaming bool
-	count     int
-	err       error  // the first write error
-	line      []byte // the line being printed, reused
+	arena     []byte     // the held entries: each one's name, then its line
+	held      []heldLine // where they are in arena, in arrival order
+	streaming bool       // past the bound: printing as entries come
+	count     int        // entries seen
+	line      []byte     // the line being printed when streaming, reused
+	err       error      // the first error formatting or writing
 }
 
-type heldEntry struct {
-	e      *ftp.Entry
-	unsafe bool
-}
+// heldLine is one held entry: arena[off:off+nameLen] is its name and
+// arena[off+nameLen:end] its line.
+type heldLine struct{ off, nameLen, end int }
 
 func (p *entryPrinter) add(e *ftp.Entry, unsafe bool) {
 	p.count++
+	if p.err != nil {
+		return
+	}
 	if !p.streaming && (p.bound < 0 || len(p.held) < p.bound) {
-		p.held = append(p.held, heldEntry{e, unsafe})
+		off := len(p.arena)
+		p.arena = append(p.arena, e.Name...)
+		p.arena, p.err = p.appendLine(p.arena, e, unsafe)
+		p.held = append(p.held, heldLine{off, len(e.Name), len(p.arena)})
 		return
 	}
 	if !p.streaming {
@@ -112,33 +122,36 @@ func (p *entryPrinter) add(e *ftp.Entry, unsafe bool) {
 		if p.bound > 0 {
 			fmt.Fprintf(p.stderr, "ftpc: more than %d entries: shown in the server's order as they arrive (--sort sorts any number, holding them all)\n", p.bound)
 		}
-		for _, h := range p.held {
-			p.print(h.e, h.unsafe)
-		}
-		p.held = nil
+		p.flushHeld()
 	}
-	p.print(e, unsafe)
+	p.line, p.err = p.appendLine(p.line[:0], e, unsafe)
+	if p.err == nil {
+		_, p.err = p.w.Write(p.line)
+	}
 }
 
 // finish prints the entries still held, sorted by name.
 func (p *entryPrinter) finish() {
-	sort.SliceStable(p.held, func(i, j int) bool { return p.held[i].e.Name < p.held[j].e.Name })
-	for _, h := range p.held {
-		p.print(h.e, h.unsafe)
-	}
-	p.held = nil
+	name := func(h heldLine) []byte { return p.arena[h.off : h.off+h.nameLen] }
+	sort.SliceStable(p.held, func(i, j int) bool { return bytes.Compare(name(p.held[i]), name(p.held[j])) < 0 })
+	p.flushHeld()
 }
 
-func (p *entryPrinter) print(e *ftp.Entry, unsafe bool) {
-	if p.err != nil {
-		return
+// flushHeld prints the held entries in their order and lets them go.
+func (p *entryPrinter) flushHeld() {
+	for _, h := range p.held {
+		if p.err == nil {
+			_, p.err = p.w.Write(p.arena[h.off+h.nameLen : h.end])
+		}
 	}
+	p.arena, p.held = nil, nil
+}
+
+func (p *entryPrinter) appendLine(b []byte, e *ftp.Entry, unsafe bool) ([]byte, error) {
 	if p.json {
-		p.err = writeJSON(p.w, newJSONEntry(e, unsafe))
-		return
+		return appendJSON(b, newJSONEntry(e, unsafe))
 	}
-	p.line = appendEntry(p.line[:0], e)
-	_, p.err = p.w.Write(p.line)
+	return appendEntry(b, e), nil
 }
 
 // statFile describes p when a listing of it was refused because it is a
