@@ -19,6 +19,14 @@ type smallStats struct{ up, down, upCPU, downCPU, upSrv, downSrv []float64 }
 type listStats struct{ secs, cpu, rss, srv []float64 }
 type iperfStats struct{ mbps, hostCPU, remoteCPU []float64 }
 
+// perFileResult holds the commands vsftpd logged for one client's warm-up
+// run of a small-file workload.
+type perFileResult struct {
+	workload, client string
+	files            int
+	verbs            []string
+}
+
 type rttResult struct {
 	commands int
 	verbs    []string
@@ -37,6 +45,9 @@ type results struct {
 	mirror map[string]map[string][]float64
 	list   map[string]*listStats
 	rtt    map[string]rttResult
+	// perFile holds the commands of the small-file workloads on vsftpd,
+	// in the order they ran.
+	perFile []perFileResult
 
 	splice                bigStats
 	iperfPlain, iperfZero iperfStats
@@ -85,6 +96,10 @@ func (r *results) mirrorSecs(op, c string, secs float64) {
 		r.mirror[op] = map[string][]float64{}
 	}
 	r.mirror[op][c] = append(r.mirror[op][c], secs)
+}
+
+func (r *results) perFileCommands(workload, client string, files int, verbs []string) {
+	r.perFile = append(r.perFile, perFileResult{workload, client, files, verbs})
 }
 
 func (r *results) listStats(c string) *listStats {
