@@ -490,6 +490,7 @@ func (b *bench) smallFilesOn(ctx context.Context, tls bool) error {
 	if tls {
 		t, srv, what = b.tTLS, b.tlsSrv, " over TLS"
 	}
+	n := fmt.Sprintf("%s × %s", thousands(b.cfg.small), sizeName(int64(b.cfg.smallLen)))
 	for r := 0; r <= rounds; r++ {
 		var line []string
 		for _, c := range b.order(r) {
@@ -506,9 +507,15 @@ func (b *bench) smallFilesOn(ctx context.Context, tls bool) error {
 			j := c.mput(t, b.smallDir, remoteDir, b.names)
 			j.server = srv.PIDs()
 			b.res.command(c.key, "small files upload"+what, j)
-			s, err := measure(ctx, 5*time.Minute, j)
+			// The warm-up round on vsftpd records the commands, which
+			// only vsftpd logs.
+			logged := r == 0 && !tls
+			s, cmds, err := b.measureLogged(ctx, 5*time.Minute, j, logged)
 			if err != nil {
 				return err
+			}
+			if logged {
+				b.res.perFileCommands(n+" upload, one connection", smallName(c.key), b.cfg.small, cmds)
 			}
 			if err := b.checkSmall(b.smallDir, upDir, r == 0); err != nil {
 				return fmt.Errorf("%s: %w", j.shown(), err)
@@ -525,9 +532,12 @@ func (b *bench) smallFilesOn(ctx context.Context, tls bool) error {
 			j = c.mget(t, "small", dlDir, b.names)
 			j.server = srv.PIDs()
 			b.res.command(c.key, "small files download"+what, j)
-			s2, err := measure(ctx, 5*time.Minute, j)
+			s2, cmds, err := b.measureLogged(ctx, 5*time.Minute, j, logged)
 			if err != nil {
 				return err
+			}
+			if logged {
+				b.res.perFileCommands(n+" download, one connection", smallName(c.key), b.cfg.small, cmds)
 			}
 			if err := b.checkSmall(b.smallDir, dlDir, r == 0); err != nil {
 				return fmt.Errorf("%s: %w", j.shown(), err)
@@ -550,6 +560,14 @@ func (b *bench) smallFilesOn(ctx context.Context, tls bool) error {
 		progress("small files%s (upload/download files per second), round %d: %s", what, r, strings.Join(line, ", "))
 	}
 	return nil
+}
+
+// smallName names a client of the small-file runs as the report does.
+func smallName(key string) string {
+	if key == "ftp" {
+		return "ftp (library)"
+	}
+	return key
 }
 
 // checkSmall checks that dir holds every small file with its size, and
@@ -677,6 +695,38 @@ func (b *bench) roundTrips(ctx context.Context) error {
 		progress("round trips, %s: %d commands (%s), %.1f ms", c.key, counts[0], strings.Join(verbs, " "), median(walls))
 	}
 	return nil
+}
+
+// measureLogged is measure that, when logged is set, also returns the
+// verbs of the commands vsftpd logged while j ran, every session's: j runs
+// alone, so its connections are the only ones, however many it opens. A
+// log that cannot be read, or holds nothing for a client that worked, is
+// an error: the table would show figures that are not the client's.
+func (b *bench) measureLogged(ctx context.Context, timeout time.Duration, j job, logged bool) (sample, []string, error) {
+	if !logged {
+		s, err := measure(ctx, timeout, j)
+		return s, nil, err
+	}
+	log := b.plain.CommandLogs["127.0.0.1"]
+	before, err := fileSize(log)
+	if err != nil {
+		return sample{}, nil, fmt.Errorf("vsftpd's command log: %w", err)
+	}
+	s, err := measure(ctx, timeout, j)
+	if err != nil {
+		return s, nil, err
+	}
+	// vsftpd logs a command when it reads it: give the session processes
+	// a moment after the client's QUIT, as roundTrips does.
+	time.Sleep(200 * time.Millisecond)
+	cmds, err := commandsSince(log, before)
+	if err != nil {
+		return s, nil, fmt.Errorf("vsftpd's command log: %w", err)
+	}
+	if len(cmds) == 0 {
+		return s, nil, fmt.Errorf("%s: vsftpd's command log %s holds no command of its run", j.shown(), log)
+	}
+	return s, cmds, nil
 }
 
 func fileSize(p string) (int64, error) {

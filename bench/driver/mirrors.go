@@ -79,9 +79,13 @@ func (b *bench) mirrorRun(ctx context.Context, c *client, op mirrorOp, full bool
 	}
 	j.server = b.plain.PIDs()
 	b.res.command(c.key, op.label, j)
-	s, err := measure(ctx, 5*time.Minute, j)
+	// The warm-up round records the commands vsftpd logged for the run.
+	s, cmds, err := b.measureLogged(ctx, 5*time.Minute, j, full)
 	if err != nil {
 		return 0, err
+	}
+	if full {
+		b.res.perFileCommands(op.label, mirrorName(c.key), b.cfg.small, cmds)
 	}
 	for i, name := range b.names {
 		rel := filepath.Join(fmt.Sprintf("d%d", i%10), name)
@@ -101,4 +105,12 @@ func (b *bench) mirrorRun(ctx context.Context, c *client, op mirrorOp, full bool
 	}
 	os.RemoveAll(dst)
 	return s.wall.Seconds(), nil
+}
+
+// mirrorName names a client's mirror as the mirror table does.
+func mirrorName(key string) string {
+	if key == "ftp" {
+		return "ftpc mirror"
+	}
+	return key + " mirror"
 }

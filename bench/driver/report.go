@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -18,6 +19,14 @@ type bigStats struct{ mbps, cpu, server, other, rss []float64 }
 type smallStats struct{ up, down, upCPU, downCPU, upSrv, downSrv []float64 }
 type listStats struct{ secs, cpu, rss, srv []float64 }
 type iperfStats struct{ mbps, hostCPU, remoteCPU []float64 }
+
+// perFileResult holds the commands vsftpd logged for one client's warm-up
+// run of a small-file workload.
+type perFileResult struct {
+	workload, client string
+	files            int
+	verbs            []string
+}
 
 type rttResult struct {
 	commands int
@@ -37,6 +46,9 @@ type results struct {
 	mirror map[string]map[string][]float64
 	list   map[string]*listStats
 	rtt    map[string]rttResult
+	// perFile holds the commands of the small-file workloads on vsftpd,
+	// in the order they ran.
+	perFile []perFileResult
 
 	splice                bigStats
 	iperfPlain, iperfZero iperfStats
@@ -85,6 +97,10 @@ func (r *results) mirrorSecs(op, c string, secs float64) {
 		r.mirror[op] = map[string][]float64{}
 	}
 	r.mirror[op][c] = append(r.mirror[op][c], secs)
+}
+
+func (r *results) perFileCommands(workload, client string, files int, verbs []string) {
+	r.perFile = append(r.perFile, perFileResult{workload, client, files, verbs})
 }
 
 func (r *results) listStats(c string) *listStats {
@@ -455,6 +471,7 @@ func (b *bench) report() error {
 	w("### Control commands per client (login + one small download)\n\n%s\n", b.rttTable())
 	w("### Small files (medians of 3 runs; ftp is the library on one Conn; TLS on pure-ftpd)\n\n%s\n", b.smallTable())
 	w("### Mirrors (medians of 3 runs, s)\n\n%s\n", b.mirrorTable())
+	w("### Control commands per file (warm-up round, vsftpd's log)\n\nEvery command vsftpd logged during each client's warm-up run, all its connections together, login and QUIT included; per file = commands / %s files. ftp is the library for the small files, ftpc mirror for the mirrors.\n\n%s\n", thousands(b.cfg.small), b.perFileTable())
 	w("### Listing of %s entries (medians of 3 runs)\n\n%s\n", thousands(b.cfg.listN), b.listTable())
 	w("## References for the limit\n\n%s\n", refs)
 	w("## Targets\n\n%s\n", goalsText(gs))
@@ -539,6 +556,42 @@ func (b *bench) mirrorTable() string {
 		cells = append(cells, []string{op.label, fmt.Sprintf("%.2f", o), fmt.Sprintf("%.2f", l), ratio(o, l)})
 	}
 	return markdownTable([]string{"workload", "ftpc mirror", "lftp mirror", "ftpc/lftp"}, cells, 1)
+}
+
+func (b *bench) perFileTable() string {
+	var cells [][]string
+	for _, p := range b.res.perFile {
+		cells = append(cells, []string{p.workload, p.client, fmt.Sprint(len(p.verbs)),
+			fmt.Sprintf("%.2f", float64(len(p.verbs))/float64(p.files)), verbCounts(p.verbs)})
+	}
+	return markdownTable([]string{"workload", "client", "commands", "per file", "verbs by count"}, cells, 2)
+}
+
+// verbCounts lists each verb with its count, most frequent first; verbs
+// of the same count keep the order they were first sent in, so that a
+// client's per-file sequence reads in order.
+func verbCounts(verbs []string) string {
+	type verbCount struct {
+		verb string
+		n    int
+	}
+	var counts []verbCount
+	at := map[string]int{}
+	for _, v := range verbs {
+		i, ok := at[v]
+		if !ok {
+			i = len(counts)
+			at[v] = i
+			counts = append(counts, verbCount{v, 0})
+		}
+		counts[i].n++
+	}
+	slices.SortStableFunc(counts, func(a, b verbCount) int { return b.n - a.n })
+	parts := make([]string, len(counts))
+	for i, c := range counts {
+		parts[i] = fmt.Sprintf("%s %d", c.verb, c.n)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func tlsKeys(keys []string) []string {
