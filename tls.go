@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"time"
 )
@@ -152,6 +153,7 @@ func (c *Conn) startImplicitTLS(ctx context.Context) error {
 		return err
 	}
 	c.sealSessions()
+	c.preferServerGroup(tlsConn.ConnectionState())
 	c.setControl(tlsConn)
 	return nil
 }
@@ -198,8 +200,46 @@ func (c *Conn) authTLS(ctx context.Context) error {
 		return err
 	}
 	c.sealSessions()
+	c.preferServerGroup(tlsConn.ConnectionState())
 	c.setControl(tlsConn)
 	return nil
+}
+
+// preferServerGroup makes the data connections open with a key share for
+// the group the server chose for the control connection. crypto/tls
+// sends a share for its first group only (X25519MLKEM768, with an X25519
+// share beside it); a server that takes neither, as pure-ftpd with its
+// P-256, answers every data handshake with a HelloRetryRequest: one more
+// round trip, and an ML-KEM key made for nothing, per file (about 15 % of
+// the small-file rate over TLS). crypto/tls orders groups itself and
+// CurvePreferences only filters them, so the data connections offer the
+// server's group and the groups crypto/tls ranks after it: every
+// post-quantum hybrid and X25519 before a P-curve the server chose, and
+// the larger P-curves after it. Nothing the server would choose is taken
+// away: it chose in a handshake its certificate authenticated, and it
+// makes the same choice again.
+func (c *Conn) preferServerGroup(cs tls.ConnectionState) {
+	if cs.Version < tls.VersionTLS13 || cs.CurveID == 0 || cs.CurveID == tls.X25519MLKEM768 || cs.CurveID == tls.X25519 {
+		return // TLS 1.2 sends no shares; these two are in the first flight
+	}
+	var groups []tls.CurveID
+	switch cs.CurveID {
+	case tls.CurveP256:
+		groups = []tls.CurveID{tls.CurveP256, tls.CurveP384, tls.CurveP521}
+	case tls.CurveP384:
+		groups = []tls.CurveID{tls.CurveP384, tls.CurveP521}
+	case tls.CurveP521:
+		groups = []tls.CurveID{tls.CurveP521}
+	default: // another hybrid: they sort before the classic groups
+		groups = []tls.CurveID{cs.CurveID, tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521}
+	}
+	if own := c.tlsConf.CurvePreferences; len(own) > 0 {
+		groups = slices.DeleteFunc(groups, func(g tls.CurveID) bool { return !slices.Contains(own, g) })
+	}
+	// A Config must not change once a handshake has used it.
+	tc := c.tlsConf.Clone()
+	tc.CurvePreferences = groups
+	c.tlsConf = tc
 }
 
 // protect runs PBSZ 0 and PROT P (or PROT C when ClearData) after login,

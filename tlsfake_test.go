@@ -47,6 +47,7 @@ type tlsFake struct {
 	uploads  map[string][]byte
 	errs     []error  // of reading uploads: a reset shows here
 	resumed  []bool   // per data connection: did it resume a session
+	hellos   []int    // per connection, control and data: ClientHellos read (2 after a HelloRetryRequest)
 	cmds     []string // every command line received, all sessions
 	sessions int
 	wg       sync.WaitGroup
@@ -96,7 +97,8 @@ func (f *tlsFake) serve() {
 			defer nc.Close()
 			nc.SetDeadline(time.Now().Add(20 * time.Second))
 			conf := f.sessionConfig()
-			f.session(tls.Server(nc, conf), conf)
+			hc := f.countHellos(nc)
+			f.session(tls.Server(hc, conf), conf)
 		}()
 	}
 }
@@ -225,7 +227,7 @@ func (f *tlsFake) transfer(verb, name string, ln net.Listener, conf *tls.Config,
 		reply("550 " + name + ": no such file")
 		return
 	}
-	data := tls.Server(raw, conf)
+	data := tls.Server(f.countHellos(raw), conf)
 	if err := data.Handshake(); err != nil {
 		f.note("data handshake: %v", err)
 		reply("425 TLS handshake failed")
@@ -285,4 +287,57 @@ func (f *tlsFake) resumes() []bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]bool(nil), f.resumed...)
+}
+
+// countHellos wraps nc so that the ClientHellos read through it are
+// counted in f.hellos, in the order the connections were accepted.
+func (f *tlsFake) countHellos(nc net.Conn) net.Conn {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hellos = append(f.hellos, 0)
+	return &helloCounter{Conn: nc, f: f, i: len(f.hellos) - 1}
+}
+
+// helloCounts returns the ClientHellos read on each connection so far.
+func (f *tlsFake) helloCounts() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]int(nil), f.hellos...)
+}
+
+// helloCounter follows the TLS records read through it while they are in
+// plain text, counting handshake records that begin a ClientHello: a
+// second one on a connection answers a HelloRetryRequest.
+type helloCounter struct {
+	net.Conn
+	f       *tlsFake
+	i       int
+	pending []byte // the start of a record not yet whole
+	done    bool   // encrypted records seen: no ClientHello can follow
+}
+
+func (h *helloCounter) Read(p []byte) (int, error) {
+	n, err := h.Conn.Read(p)
+	if !h.done {
+		h.pending = append(h.pending, p[:n]...)
+		for len(h.pending) >= 5 {
+			typ, size := h.pending[0], int(h.pending[3])<<8|int(h.pending[4])
+			if len(h.pending) < 5+size {
+				break
+			}
+			switch {
+			case typ == 22 && size > 0 && h.pending[5] == 1: // handshake, ClientHello
+				h.f.mu.Lock()
+				h.f.hellos[h.i]++
+				h.f.mu.Unlock()
+			case typ == 23: // application data: the handshake is encrypted from here
+				h.done = true
+			}
+			h.pending = h.pending[5+size:]
+		}
+		if h.done {
+			h.pending = nil
+		}
+	}
+	return n, err
 }

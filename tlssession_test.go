@@ -154,3 +154,43 @@ func TestPoolDropsConnectionWithoutDataConnections(t *testing.T) {
 	assert.Equal(t, int64(0), p2.Stats().Discarded)
 	assert.Equal(t, 1, p2.Stats().Idle)
 }
+
+// TestDataHandshakeOffersServerGroup: a TLS 1.3 server that takes P-256
+// only answers the first ClientHello of crypto/tls's defaults (shares for
+// X25519MLKEM768 and X25519) with a HelloRetryRequest. Once the control
+// connection has learnt the server's group, the data connections open
+// with a share for it: one ClientHello each, no retry. Under TLS 1.2 no
+// share is sent and nothing changes.
+func TestDataHandshakeOffersServerGroup(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		max      uint16
+		control  int
+		curves   []tls.CurveID // the client's own CurvePreferences
+		wantData int
+	}{
+		{"TLS 1.3", 0, 2, nil, 1},
+		{"TLS 1.3, client's own groups", 0, 2, []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}, 1},
+		{"TLS 1.2", tls.VersionTLS12, 1, nil, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := startTLSFake(t, func(f *tlsFake) {
+				f.conf.CurvePreferences = []tls.CurveID{tls.CurveP256}
+				f.files["f"] = []byte("grouped")
+			})
+			cfg := f.config(tc.max)
+			cfg.TLSConfig.CurvePreferences = tc.curves
+			c, err := Dial(testCtx(t), f.Addr, cfg)
+			require.NoError(t, err)
+			defer c.Close()
+			for range 3 {
+				assert.Equal(t, "grouped", retrieveString(t, c, "f"))
+			}
+			want := []int{tc.control, tc.wantData, tc.wantData, tc.wantData}
+			assert.Equal(t, want, f.helloCounts(), "ClientHellos per connection: control, then each data connection")
+			st, ok := c.TLSConnectionState()
+			require.True(t, ok)
+			assert.Equal(t, tls.CurveP256, st.CurveID)
+		})
+	}
+}
