@@ -4,6 +4,7 @@
 package atbridge
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -700,10 +701,9 @@ func (m *Modem) execLine(ctx context.Context, line string) {
 		return
 	}
 	if strings.EqualFold(trimmed, "A/") {
-		if m.lastLine == "" {
-			return
-		}
-		trimmed = m.lastLine
+		// Nothing to repeat yet: the previous command line is the empty
+		// one, a bare AT, answered OK (an answer, as every line gets).
+		trimmed = cmp.Or(m.lastLine, "AT")
 	} else {
 		m.lastLine = trimmed
 	}

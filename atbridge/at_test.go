@@ -141,6 +141,7 @@ func TestEchoAndFraming(t *testing.T) {
 
 func TestLineEditingAndRepeat(t *testing.T) {
 	p := startModem(t, Quectel, Options{NoEcho: true})
+	p.cmd("A/", "OK") // nothing to repeat yet: the empty command line
 	p.cmd("AT+QFTPSTAX\bT", "+QFTPSTAT: 0,4", "OK")
 	p.cmd("A/", "+QFTPSTAT: 0,4", "OK")
 	p.cmd("AT"+strings.Repeat("X", maxLineLen+10), "ERROR")
