@@ -327,6 +327,32 @@ func (p *pump) finished() (bool, error) {
 	return p.done && len(p.buf) == 0, p.err
 }
 
+// halt ends the pump early as stop does, but keeps the transfer's context
+// alive where it can, for the ABOR that follows: an ABOR needs a live
+// context, and one sent on a cancelled context costs the connection. A
+// pump waiting for room returns at once, one inside a Read as soon as the
+// server's next bytes or its end arrive; only a Read still blocked after
+// grace (a server that stalled) is cut by cancelling the context.
+func (p *pump) halt(grace time.Duration) {
+	p.mu.Lock()
+	p.done = true
+	p.stopped = true
+	p.mu.Unlock()
+	signal(p.space)
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-p.exited:
+		return
+	case <-t.C:
+	}
+	p.cancel()
+	<-p.exited
+}
+
+// haltGrace is how long halt waits for a Read in progress.
+const haltGrace = time.Second
+
 // stop ends the pump early and waits for its goroutine.
 func (p *pump) stop() {
 	p.mu.Lock()

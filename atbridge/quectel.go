@@ -1134,9 +1134,9 @@ func (q *quectel) runCOM(ctx context.Context, g *comGet) error {
 	if err == nil && g.limit >= 0 && g.sent >= g.limit {
 		// <downloadlen> reached: the rest stays on the server.
 		if done, _ := g.p.finished(); !done {
-			g.p.stop()
+			g.p.halt(haltGrace)
 			if g.r != nil {
-				g.r.Close() // ABOR
+				g.r.Close() // ABOR, on a live context: the Conn stays
 			}
 			g.r = nil
 		}
@@ -1164,7 +1164,7 @@ func (q *quectel) runCOM(ctx context.Context, g *comGet) error {
 
 // abort ends a paused transfer.
 func (g *comGet) abort() {
-	g.p.stop()
+	g.p.halt(haltGrace)
 	if g.r != nil {
 		g.r.Close()
 	}
