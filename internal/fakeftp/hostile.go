@@ -15,24 +15,20 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // Hostile is a fake FTP server for any number of connections,
 // serving a fixed tree whose listings the test writes line by line; it
 // records every command line.
 type Hostile struct {
-	Addr  string
-	ln    net.Listener
+	multiServer
 	mlsd  bool
 	dirs  map[string][]string // listing lines by directory path
 	files map[string][]byte   // contents by path
-	wg    sync.WaitGroup
 
 	mu     sync.Mutex
 	cmds   []string
 	stored map[string][]byte
-	conns  []net.Conn
 }
 
 const HostileTime = "20200102030405"
@@ -74,36 +70,7 @@ func StartHostile(t *testing.T, mlsd bool) *Hostile {
 	if mlsd {
 		s.dirs["/pub"] = append(s.dirs["/pub"], "type=OS.unix=slink:/etc/passwd;modify="+HostileTime+"; link")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	s.ln, s.Addr = ln, ln.Addr().String()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			s.conns = append(s.conns, nc)
-			s.mu.Unlock()
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				s.serve(nc)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		s.mu.Lock()
-		for _, c := range s.conns {
-			c.Close()
-		}
-		s.mu.Unlock()
-		s.wg.Wait()
-	})
+	s.start(t, s.serve)
 	return s
 }
 
