@@ -353,16 +353,9 @@ func (p *pump) halt(grace time.Duration) {
 // haltGrace is how long halt waits for a Read in progress.
 const haltGrace = time.Second
 
-// stop ends the pump early and waits for its goroutine.
-func (p *pump) stop() {
-	p.mu.Lock()
-	p.done = true
-	p.stopped = true
-	p.mu.Unlock()
-	p.cancel()
-	signal(p.space)
-	<-p.exited
-}
+// stop ends the pump early at once, cancelling a Read in progress, and
+// waits for its goroutine.
+func (p *pump) stop() { p.halt(0) }
 
 // receiveRaw passes exactly n bytes of input to sink, without escape
 // processing, or fewer when deadline passes (errInputTimeout) or the input
