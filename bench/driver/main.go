@@ -657,30 +657,18 @@ func (b *bench) checkListing(c *client, path string) error {
 // roundTrips logs in and downloads one small file with each client, and
 // counts the commands vsftpd logged for the session.
 func (b *bench) roundTrips(ctx context.Context) error {
-	log := b.plain.CommandLogs["127.0.0.1"]
 	for _, c := range b.clients {
 		var counts []int
 		var verbs []string
 		var walls []float64
 		for r := range 3 {
-			before, err := fileSize(log)
-			if err != nil {
-				return err
-			}
 			j := c.get(b.tPlain, "one.bin", filepath.Join(b.dl, "one-"+c.key+".bin"))
 			b.res.command(c.key, "login + one small download", j)
-			s, err := measure(ctx, time.Minute, j)
+			s, cmds, err := b.measureLogged(ctx, time.Minute, j, true)
 			if err != nil {
 				return err
 			}
 			walls = append(walls, s.wall.Seconds()*1000)
-			// vsftpd logs a command when it reads it: give the session
-			// process a moment after the client's QUIT.
-			time.Sleep(200 * time.Millisecond)
-			cmds, err := commandsSince(log, before)
-			if err != nil {
-				return err
-			}
 			counts = append(counts, len(cmds))
 			if r == 0 {
 				verbs = cmds
@@ -717,7 +705,7 @@ func (b *bench) measureLogged(ctx context.Context, timeout time.Duration, j job,
 		return s, nil, err
 	}
 	// vsftpd logs a command when it reads it: give the session processes
-	// a moment after the client's QUIT, as roundTrips does.
+	// a moment after the client's QUIT.
 	time.Sleep(200 * time.Millisecond)
 	cmds, err := commandsSince(log, before)
 	if err != nil {
